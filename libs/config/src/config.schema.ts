@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * Every environment variable chatfn reads, in one schema (documented in the README's configuration table).
+ * Parsed once at boot; nothing else reads `process.env`.
+ */
+export const ConfigSchema = z.object({
+  // --- process / HTTP
+  PORT: int(8080, 1),
+  HOST: z.string().default('0.0.0.0'),
+  CHATFN_DATA_DIR: z.string().default('.chatfn'),
+  CHATFN_INSTANCE_ID: z.string().optional(),
+  /** URL at which runners and tools reach this installation's API (default http://127.0.0.1:PORT). */
+  CHATFN_PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** Max JSON body size, e.g. 1mb. */
+  CHATFN_MAX_BODY: z.string().default('1mb'),
+  // --- infrastructure switches
+  DATABASE_URL: z.string().url().optional(),
+  CHATFN_EMBEDDED_PG_PORT: int(54329, 1),
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_PARTITIONS: int(6, 1),
+  EXECUTOR_DRIVER: z.enum(['process', 'docker']).default('process'),
+  // --- security
+  CHATFN_BOOTSTRAP_CLIENT_ID: z.string().min(1).optional(),
+  CHATFN_BOOTSTRAP_CLIENT_SECRET: z.string().min(8).optional(),
+  CHATFN_BOOTSTRAP_APPLICATION_NAME: z.string().default('default'),
+  /** Bearer token of the admin API (`/admin/*`); the admin API is off when unset. */
+  CHATFN_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** HMAC key that signs access tokens; required when services run separately (all must share it). */
+  CHATFN_TOKEN_SECRET: z.string().min(32).optional(),
+  CHATFN_TOKEN_TTL_SECONDS: int(3600, 60),
+  /** 32-byte key (base64 or 64 hex chars) encrypting runtime environment variables at rest. */
+  CHATFN_ENCRYPTION_KEY: z.string().min(32).optional(),
+  // --- storage of uploaded files
+  CHATFN_FILE_STORAGE: z.enum(['local', 's3']).default('local'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  // --- builder
+  CHATFN_BASE_IMAGE: z.string().default('chatfn/node-base:20'),
+  RUNTIME_REGISTRY: z.string().optional(),
+  CHATFN_BUILD_TIMEOUT_MS: int(300_000, 1000),
+  CHATFN_NPM_REGISTRY: z.string().url().optional(),
+  // --- execution
+  CHATFN_FUNCTION_TIMEOUT_MS: int(10_000, 10),
+  CHATFN_BLOCKING_DEADLINE_MS: int(5_000, 10),
+  CHATFN_MAX_ATTEMPTS: int(3, 1),
+  CHATFN_RETRY_BACKOFF_MS: int(500, 0),
+  CHATFN_MAX_EVENT_DEPTH: int(8, 1),
+  CHATFN_RUNNER_MEMORY_MB: int(256, 32),
+  CHATFN_RUNNER_CPUS: z.coerce.number().positive().default(1),
+  CHATFN_RUNNER_PIDS: int(64, 8),
+  CHATFN_RUNNER_IDLE_MS: int(300_000, 1000),
+  CHATFN_INVOCATION_LOG_MAX_BYTES: int(65_536, 1024),
+  CHATFN_INVOCATION_RETENTION_DAYS: int(30, 1),
+  // --- observability
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  CHATFN_TRACING: bool.default('false'),
+});
+
+export type ChatfnEnv = z.infer<typeof ConfigSchema>;

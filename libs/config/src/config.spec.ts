@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const c = loadConfig({});
+    expect(c.env.PORT).toBe(8080);
+    expect(c.env.EXECUTOR_DRIVER).toBe('process');
+    expect(c.kafkaBrokers).toBeUndefined();
+    expect(c.publicUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('parses lists and numbers', () => {
+    const c = loadConfig({ PORT: '9000', KAFKA_BROKERS: 'a:9092, b:9092' });
+    expect(c.env.PORT).toBe(9000);
+    expect(c.kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+  });
+
+  it('fails fast naming every bad variable, without echoing secrets', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'abc', EXECUTOR_DRIVER: 'vm', CHATFN_TOKEN_SECRET: 'short' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('PORT');
+    expect(msg).toContain('EXECUTOR_DRIVER');
+    expect(msg).toContain('CHATFN_TOKEN_SECRET');
+    expect(msg).not.toContain('short');
+  });
+});

@@ -1,0 +1,4 @@
+export * from './envelope';
+export * from './resources.schema';
+export * from './topics';
+export * from './triggers';

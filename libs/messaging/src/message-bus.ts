@@ -1,0 +1,153 @@
+import {
+  Envelope,
+  EnvelopeMeta,
+  EnvelopeOptions,
+  makeEnvelope,
+  ReplyPayloads,
+  REQUEST_TOPICS,
+  RequestPayloads,
+  RequestTopic,
+  schemaVersionOf,
+  Topic,
+  TopicPayloads,
+  TOPICS,
+} from '@chatfn/contracts';
+
+export type MessageHandler<P> = (envelope: Envelope<P>) => Promise<void>;
+export type RequestHandler<T extends RequestTopic> = (
+  envelope: Envelope<RequestPayloads[T]>,
+) => Promise<ReplyPayloads[T]>;
+
+export interface SubscribeOptions {
+  /** Read the topic from its start when the group has no committed position (default false: only new messages). */
+  fromBeginning?: boolean;
+  /** How many keys (partitions for Kafka) are handled at once; one key is always handled in order. Default 8. */
+  concurrency?: number;
+}
+
+export interface PublishOptions extends EnvelopeOptions {
+  /** The message being handled that caused this one: propagates correlation id and trace context. */
+  cause?: EnvelopeMeta;
+}
+
+export interface RequestOptions extends PublishOptions {
+  /** The caller never waits longer than this. */
+  deadlineMs: number;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export type MessagingErrorCode = 'REQUEST_TIMEOUT' | 'NO_RESPONDER' | 'BUS_STOPPED' | 'INVALID_PAYLOAD' | 'REMOTE_ERROR';
+
+export class MessagingError extends Error {
+  constructor(
+    readonly code: MessagingErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MessagingError';
+  }
+}
+
+/**
+ * One interface for the bus, whatever carries it:
+ * - `publish` — at-least-once; messages with one key reach each consumer group in publish order.
+ * - `subscribe` — consumer groups: each group gets every message once per member set, spread across the group's
+ *   members; a handler that throws gets the same message again after a backoff (the key's later messages wait).
+ * - `request`/`respond` — request-reply with a deadline; replies come back on the requester's own reply channel.
+ * Payloads are validated against the topic's schema on publish and parsed again at the consumer's edge.
+ */
+export abstract class MessageBus {
+  constructor(readonly producer: string) {}
+
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  /** True when the bus can carry messages now (used by /health/ready). */
+  abstract ready(): Promise<boolean>;
+
+  /** Publishes prepared envelopes in order (used by the outbox relay, which stores envelopes). */
+  abstract publishEnvelopes(envelopes: Envelope[]): Promise<void>;
+
+  protected abstract subscribeRaw(
+    topic: string,
+    group: string,
+    handler: MessageHandler<unknown>,
+    opts: SubscribeOptions,
+  ): Promise<Subscription>;
+
+  protected abstract requestRaw(envelope: Envelope, deadlineMs: number): Promise<unknown>;
+
+  protected abstract respondRaw(
+    topic: string,
+    group: string,
+    handler: (envelope: Envelope) => Promise<unknown>,
+  ): Promise<Subscription>;
+
+  /** Builds a validated envelope without sending it (the outbox stores these). */
+  envelope<T extends Topic>(topic: T, payload: TopicPayloads[T], opts: PublishOptions = {}): Envelope<TopicPayloads[T], T> {
+    const parsed = TOPICS[topic].safeParse(payload);
+    if (!parsed.success) {
+      throw new MessagingError('INVALID_PAYLOAD', `invalid payload for ${topic}: ${parsed.error.message}`);
+    }
+    return makeEnvelope(topic, payload, this.producer, schemaVersionOf(topic), opts);
+  }
+
+  async publish<T extends Topic>(
+    topic: T,
+    payload: TopicPayloads[T],
+    opts: PublishOptions = {},
+  ): Promise<Envelope<TopicPayloads[T], T>> {
+    const env = this.envelope(topic, payload, opts);
+    await this.publishEnvelopes([env]);
+    return env;
+  }
+
+  subscribe<T extends Topic>(
+    topic: T,
+    group: string,
+    handler: MessageHandler<TopicPayloads[T]>,
+    opts: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    const schema = TOPICS[topic];
+    return this.subscribeRaw(
+      topic,
+      group,
+      async (env) => {
+        const parsed = schema.safeParse(env.payload);
+        if (!parsed.success) {
+          // A message that cannot be parsed will never succeed: skip it rather than block the key forever.
+          console.error(`[bus] dropping invalid ${topic} message ${env.eventId}: ${parsed.error.message}`);
+          return;
+        }
+        await handler({ ...env, payload: parsed.data as TopicPayloads[T] });
+      },
+      opts,
+    );
+  }
+
+  async request<T extends RequestTopic>(
+    topic: T,
+    payload: RequestPayloads[T],
+    opts: RequestOptions,
+  ): Promise<ReplyPayloads[T]> {
+    const def = REQUEST_TOPICS[topic];
+    const req = def.request.safeParse(payload);
+    if (!req.success) throw new MessagingError('INVALID_PAYLOAD', `invalid request for ${topic}: ${req.error.message}`);
+    const env = makeEnvelope(topic, req.data, this.producer, schemaVersionOf(topic), opts);
+    const reply = await this.requestRaw(env, opts.deadlineMs);
+    const parsed = def.reply.safeParse(reply);
+    if (!parsed.success) throw new MessagingError('INVALID_PAYLOAD', `invalid reply on ${topic}: ${parsed.error.message}`);
+    return parsed.data as ReplyPayloads[T];
+  }
+
+  respond<T extends RequestTopic>(topic: T, group: string, handler: RequestHandler<T>): Promise<Subscription> {
+    const def = REQUEST_TOPICS[topic];
+    return this.respondRaw(topic, group, async (env) => {
+      const parsed = def.request.safeParse(env.payload);
+      if (!parsed.success) throw new MessagingError('INVALID_PAYLOAD', `invalid request on ${topic}: ${parsed.error.message}`);
+      return handler({ ...env, payload: parsed.data as RequestPayloads[T] });
+    });
+  }
+}
