@@ -1,0 +1,3 @@
+export * from './database';
+export * from './test-server';
+export * from './wait-for';
