@@ -53,6 +53,20 @@ fi
 mkdir -p "$KAFKA_DATA_DIR/logs"
 KAFKA_DATA_DIR="$(cd "$KAFKA_DATA_DIR" && pwd)"
 [[ $owned == 1 ]] && : >"$KAFKA_DATA_DIR/.chatfn-owned"   # kafka-stop.sh removes only dirs carrying this
+ready=0
+pid=
+on_exit() {
+  [[ $ready == 1 ]] && return
+  # failed start: do not leave a half-started broker or our temp dir behind
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && rm -f "$KAFKA_RUN_DIR/$KAFKA_PORT"
+  if [[ $owned == 1 ]]; then
+    cp "$KAFKA_DATA_DIR/kafka.log" "${TMPDIR:-/tmp}/chatfn-kafka-failed-$KAFKA_PORT.log" 2>/dev/null &&
+      kafka_log "log kept at ${TMPDIR:-/tmp}/chatfn-kafka-failed-$KAFKA_PORT.log"
+    rm -rf "$KAFKA_DATA_DIR"
+  fi
+}
+trap on_exit EXIT
 if [[ -f "$KAFKA_DATA_DIR/kafka.pid" ]] && kill -0 "$(cat "$KAFKA_DATA_DIR/kafka.pid")" 2>/dev/null; then
   kafka_die "a Kafka is already running from $KAFKA_DATA_DIR (pid $(cat "$KAFKA_DATA_DIR/kafka.pid"))"
 fi
@@ -100,13 +114,13 @@ until grep -q 'Kafka Server started' "$log" 2>/dev/null && api_versions_ok "$KAF
   fi
   if ((SECONDS >= deadline)); then
     tail -n 60 "$log" >&2 || true
-    kill "$pid" 2>/dev/null || true
     kafka_die "Kafka not ready on $KAFKA_HOST:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; log above ($log)"
   fi
   # poll interval, not a fixed wait: readiness is re-checked every 0.2 s
   sleep 0.2
 done
 
+ready=1
 kafka_log "ready on $KAFKA_HOST:$KAFKA_PORT in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 echo "KAFKA_PID=$pid"
 echo "KAFKA_DATA_DIR=$KAFKA_DATA_DIR"
