@@ -1,0 +1,24 @@
+import { toWire } from './wire-format';
+
+describe('toWire', () => {
+  it('renders camelCase resources in the SDK wire shape, leaving isGuest, HAL keys and properties alone', () => {
+    expect(
+      toWire({
+        id: 1,
+        createdTime: 't',
+        lastReceivedMessage: { channelId: 2, nestedLevel: 0, properties: { fooBar: { bazQux: 1 } } },
+        creator: { displayName: 'A', isGuest: false, presence: { online: true } },
+        _links: { self: { href: 'x' } },
+        members: [{ displayPictureUrl: 'u' }],
+        skipped: undefined,
+      }),
+    ).toEqual({
+      id: 1,
+      created_time: 't',
+      last_received_message: { channel_id: 2, nested_level: 0, properties: { fooBar: { bazQux: 1 } } },
+      creator: { display_name: 'A', isGuest: false, presence: { online: true } },
+      _links: { self: { href: 'x' } },
+      members: [{ display_picture_url: 'u' }],
+    });
+  });
+});
