@@ -1,4 +1,5 @@
 import { MigrationInterface } from 'typeorm';
+import { ChatCore1761000000000 } from './migrations/1761000000000-chat-core.migration';
 
 /** TypeORM migrations owned by the chat service, in order. */
-export const CHAT_MIGRATIONS: (new () => MigrationInterface)[] = [];
+export const CHAT_MIGRATIONS: (new () => MigrationInterface)[] = [ChatCore1761000000000];

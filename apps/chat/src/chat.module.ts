@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ChatCoreModule } from './shared/chat-core.module';
 
 /** The chat service: see the README's architecture section. */
-@Module({})
+@Module({
+  imports: [ChatCoreModule],
+})
 export class ChatModule {}
