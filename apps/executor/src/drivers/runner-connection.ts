@@ -1,0 +1,147 @@
+import { Agent, request } from 'node:http';
+import type { InitRequest, RunnerReply, RunRequest } from '../../../runner/runner.protocol';
+import { RunnerExit, RunnerHandle, RuntimeSpec } from './executor-driver';
+
+/** Extra time the host waits beyond a function's timeout before it declares the runner unresponsive. */
+export const HARD_TIMEOUT_GRACE_MS = 1_000;
+
+/**
+ * The host side of the runner protocol, shared by both drivers: JSON over HTTP to the runner's loopback port.
+ * Subclasses only start and kill the runner (`kill`) and resolve `exited`.
+ */
+export abstract class RunnerConnection implements RunnerHandle {
+  readonly startedAt = Date.now();
+  private _inFlight = 0;
+  private _alive = true;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private killReason?: string;
+  private resolveExit!: (e: RunnerExit) => void;
+  readonly exited: Promise<RunnerExit> = new Promise((r) => (this.resolveExit = r));
+  /** Last lines of the runner's stderr, for crash diagnostics. */
+  protected stderrTail = '';
+
+  constructor(
+    readonly id: string,
+    readonly spec: RuntimeSpec,
+    protected readonly host: string,
+    protected port: number,
+    protected readonly token: string,
+  ) {}
+
+  get alive(): boolean {
+    return this._alive;
+  }
+  get inFlight(): number {
+    return this._inFlight;
+  }
+
+  protected abstract kill(): Promise<void>;
+
+  /** Called by subclasses when the runner is gone. */
+  protected markExited(code: number | null, signal: string | null): void {
+    if (!this._alive && this.exitInfo) return;
+    this._alive = false;
+    this.agent.destroy();
+    const oom = /heap out of memory|Allocation failed|OOMKilled/i.test(this.stderrTail) || code === 137;
+    const reason =
+      this.killReason ??
+      (oom
+        ? `The runner ran out of memory (limit ${this.spec.limits.memoryMb} MB) and was replaced`
+        : `The runner exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}) and was replaced`);
+    this.exitInfo = { code, signal, reason };
+    this.resolveExit(this.exitInfo);
+  }
+  private exitInfo?: RunnerExit;
+
+  protected appendStderr(chunk: string): void {
+    this.stderrTail = (this.stderrTail + chunk).slice(-8192);
+  }
+
+  async stop(reason = 'The runner was stopped'): Promise<void> {
+    if (!this._alive) return;
+    this.killReason ??= reason;
+    this._alive = false;
+    await this.kill();
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+
+  init(req: InitRequest): Promise<RunnerReply> {
+    return this.call('/init', req, (req.timeoutMs ?? 30_000) + HARD_TIMEOUT_GRACE_MS, 'init');
+  }
+
+  run(req: RunRequest): Promise<RunnerReply> {
+    return this.call('/run', req, req.timeoutMs + HARD_TIMEOUT_GRACE_MS, req.invocationId);
+  }
+
+  private async call(path: string, body: unknown, hardTimeoutMs: number, what: string): Promise<RunnerReply> {
+    const started = Date.now();
+    if (!this._alive) return this.failure(started, 'RunnerUnavailableError', `The runner is not running (${what})`);
+    this._inFlight++;
+    try {
+      return await new Promise<RunnerReply>((resolve) => {
+        const text = JSON.stringify(body);
+        let settled = false;
+        const done = (r: RunnerReply) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(r);
+        };
+        const timer = setTimeout(() => {
+          const timeoutMs = hardTimeoutMs - HARD_TIMEOUT_GRACE_MS;
+          this.killReason = `The runner was unresponsive for ${hardTimeoutMs} ms (blocked event loop?) and was replaced`;
+          void this.stop(this.killReason);
+          done({
+            ...this.failure(started, 'TimeoutError', `Function timed out after ${timeoutMs} ms; the runner was unresponsive and was replaced`),
+            timedOut: true,
+          });
+        }, hardTimeoutMs);
+        const req = request(
+          {
+            host: this.host,
+            port: this.port,
+            path,
+            method: 'POST',
+            agent: this.agent,
+            headers: {
+              authorization: `Bearer ${this.token}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(text),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const raw = Buffer.concat(chunks).toString('utf8');
+              if (res.statusCode !== 200) {
+                return done(this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw.slice(0, 500)}`));
+              }
+              try {
+                done(JSON.parse(raw) as RunnerReply);
+              } catch (e) {
+                done(this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
+              }
+            });
+            res.on('error', (e) => void this.lost(started, e).then(done));
+          },
+        );
+        req.on('error', (e) => void this.lost(started, e).then(done));
+        req.end(text);
+      });
+    } finally {
+      this._inFlight--;
+    }
+  }
+
+  /** The connection broke: explain it by the runner's exit if it exited (crash, out of memory). */
+  private async lost(started: number, e: Error): Promise<RunnerReply> {
+    const exit = await Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, 2_000).unref())]);
+    if (exit) return this.failure(started, 'RunnerCrashedError', exit.reason);
+    return this.failure(started, 'RunnerConnectionError', `lost the connection to the runner: ${e.message}`);
+  }
+
+  private failure(started: number, name: string, message: string): RunnerReply {
+    return { status: 'FAILED', error: { name, message }, logs: '', durationMs: Date.now() - started };
+  }
+}
