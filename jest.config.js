@@ -9,7 +9,7 @@ const swc = ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 const moduleNameMapper = {
-  '^@chatfn/(contracts|messaging|event-store|config|platform|testing|function-directory)$': '<rootDir>/libs/$1/src',
+  '^@chatfn/(contracts|messaging|event-store|config|platform|testing|function-directory|runtime-artifacts)$': '<rootDir>/libs/$1/src',
 };
 const base = {
   rootDir: __dirname,
