@@ -2,6 +2,11 @@ import { Agent, request } from 'node:http';
 import type { InitRequest, RunnerReply, RunRequest } from '../../../runner/runner.protocol';
 import { RunnerExit, RunnerHandle, RuntimeSpec } from './executor-driver';
 
+/** Resolves with undefined after `ms` without keeping the process alive. */
+function quietDelay(ms: number): Promise<undefined> {
+  return new Promise((r) => (setTimeout(r, ms) as unknown as NodeJS.Timeout).unref());
+}
+
 /** Extra time the host waits beyond a function's timeout before it declares the runner unresponsive. */
 export const HARD_TIMEOUT_GRACE_MS = 1_000;
 
@@ -62,7 +67,7 @@ export abstract class RunnerConnection implements RunnerHandle {
     this.killReason ??= reason;
     this._alive = false;
     await this.kill();
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await Promise.race([this.exited, quietDelay(5_000)]);
   }
 
   init(req: InitRequest): Promise<RunnerReply> {
@@ -136,7 +141,7 @@ export abstract class RunnerConnection implements RunnerHandle {
 
   /** The connection broke: explain it by the runner's exit if it exited (crash, out of memory). */
   private async lost(started: number, e: Error): Promise<RunnerReply> {
-    const exit = await Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, 2_000).unref())]);
+    const exit = await Promise.race([this.exited, quietDelay(2_000)]);
     if (exit) return this.failure(started, 'RunnerCrashedError', exit.reason);
     return this.failure(started, 'RunnerConnectionError', `lost the connection to the runner: ${e.message}`);
   }
