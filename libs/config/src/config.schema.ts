@@ -57,6 +57,16 @@ export const ConfigSchema = z.object({
   RUNTIME_REGISTRY: z.string().optional(),
   CHATFN_BUILD_TIMEOUT_MS: int(300_000, 1000),
   CHATFN_NPM_REGISTRY: z.string().url().optional(),
+  /** npm cache shared by runtime builds (default <CHATFN_DATA_DIR>/npm-cache). */
+  CHATFN_NPM_CACHE_DIR: z.string().optional(),
+  /** Build the default-dependency runtime at start-up, so a new application's first runtime needs no npm install. */
+  CHATFN_BUILDER_PREWARM: bool.default('false'),
+  /** Egress settings handed to npm and to build containers (nothing else of the environment is). */
+  HTTP_PROXY: z.string().optional(),
+  HTTPS_PROXY: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  /** Extra CA bundle for npm on the host (process driver); images carry their own. */
+  NODE_EXTRA_CA_CERTS: z.string().optional(),
   // --- execution
   CHATFN_FUNCTION_TIMEOUT_MS: int(10_000, 10),
   CHATFN_BLOCKING_DEADLINE_MS: int(5_000, 10),
