@@ -36,9 +36,9 @@ export class FunctionDirectory {
 
   async start(): Promise<void> {
     if (this.subscription) return;
-    this.subscription = await this.bus.subscribe('registry.function.changed.v1', this.group, async (env) =>
-      this.apply(env.payload),
-    );
+    this.subscription = await this.bus.subscribe('registry.function.changed.v1', this.group, async (env) => {
+      this.apply(env.payload);
+    });
     for (const { snapshot, version } of await loadFunctionSnapshots(this.dataSource)) {
       this.apply({ type: 'function.loaded', version, function: snapshot });
     }

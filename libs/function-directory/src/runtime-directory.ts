@@ -31,9 +31,9 @@ export class RuntimeDirectory {
 
   async start(): Promise<void> {
     if (this.subscription) return;
-    this.subscription = await this.bus.subscribe('registry.runtime.changed.v1', this.group, async (env) =>
-      this.apply(env.payload),
-    );
+    this.subscription = await this.bus.subscribe('registry.runtime.changed.v1', this.group, async (env) => {
+      this.apply(env.payload);
+    });
     for (const runtime of await loadRuntimeSnapshots(this.dataSource)) this.apply({ type: 'runtime.loaded', runtime });
   }
 

@@ -1,0 +1,64 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { MessageBus, Subscription } from '@chatfn/messaging';
+import { RuntimeService } from '../runtime/runtime.service';
+import { InvocationsService } from './invocations.service';
+
+const HOUR = 3_600_000;
+
+/**
+ * Bus consumers of the registry: the invocation log (completed and dead-lettered invocations) and build statuses
+ * (recorded on the runtime stream); plus the periodic retention purge of the invocation log.
+ */
+@Injectable()
+export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('RegistryConsumers');
+  private readonly subs: Subscription[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly invocations: InvocationsService,
+    private readonly runtime: RuntimeService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subs.push(
+      await this.bus.subscribe('executor.invocation.completed.v1', 'registry-invocations', (env) => this.invocations.recordCompleted(env), {
+        fromBeginning: true,
+      }),
+      await this.bus.subscribe(
+        'executor.invocation.dead-lettered.v1',
+        'registry-dead-letters',
+        (env) => this.invocations.recordDeadLettered(env),
+        { fromBeginning: true },
+      ),
+      await this.bus.subscribe(
+        'builder.build.status.v1',
+        'registry-builds',
+        async (env) => {
+          const p = env.payload;
+          await this.runtime.recordBuild(p.applicationId, {
+            buildId: p.buildId,
+            runtimeRevision: p.runtimeRevision,
+            status: p.status,
+            error: p.error,
+          });
+        },
+        { fromBeginning: true },
+      ),
+    );
+    const purge = () =>
+      this.invocations
+        .purgeExpired()
+        .then((n) => n > 0 && this.logger.log(`purged ${n} expired invocations`))
+        .catch((e) => this.logger.warn(`invocation retention purge failed: ${e}`));
+    void purge();
+    this.timer = setInterval(purge, HOUR);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.subs.splice(0).map((s) => s.close().catch(() => undefined)));
+  }
+}
