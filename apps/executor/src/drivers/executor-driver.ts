@@ -44,7 +44,8 @@ export interface RunnerHandle {
    * event loop) it is killed and the invocation fails with a TimeoutError.
    */
   run(req: RunRequest): Promise<RunnerReply>;
-  stop(): Promise<void>;
+  /** Kills the runner; in-flight invocations fail with `reason`. */
+  stop(reason?: string): Promise<void>;
 }
 
 /** Starts runners: child processes (`process`) or containers (`docker`). */

@@ -1,0 +1,43 @@
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ChatfnConfig } from '@chatfn/config';
+import { FunctionDirectory } from '@chatfn/function-directory';
+import { MessageBus, Subscription } from '@chatfn/messaging';
+import { routeChatEvent } from './route-chat-event';
+
+export const ROUTER_GROUP = 'router';
+
+/**
+ * Consumes `chat.event.recorded.v1` (group `router`) and emits one `router.invocation.requested.v1` per matching
+ * function, keyed like the chat event (per-channel order). Function lookups hit the in-memory FunctionDirectory.
+ */
+@Injectable()
+export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly config: ChatfnConfig,
+    private readonly functions: FunctionDirectory,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = await this.bus.subscribe(
+      'chat.event.recorded.v1',
+      ROUTER_GROUP,
+      async (env) => {
+        const routed = routeChatEvent(env.eventId, env.payload, this.functions, {
+          maxDepth: this.config.env.CHATFN_MAX_EVENT_DEPTH,
+          defaultTimeoutMs: this.config.env.CHATFN_FUNCTION_TIMEOUT_MS,
+        });
+        for (const r of routed) {
+          await this.bus.publish('router.invocation.requested.v1', r.payload, { key: env.key, eventId: r.eventId, cause: env });
+        }
+      },
+      { concurrency: 16 },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.close();
+  }
+}
