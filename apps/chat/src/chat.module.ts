@@ -1,10 +1,34 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApplicationsModule } from './applications/applications.module';
+import { FilesModule } from './files/files.module';
+import { ImportsModule } from './imports/imports.module';
+import { JobsModule } from './jobs/jobs.module';
 import { OAuthModule } from './oauth/oauth.module';
+import { OpenApiModule } from './openapi/openapi.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { ChatCoreModule } from './shared/chat-core.module';
+import { UserActivityModule } from './users/user-activity.module';
+import { UsersModule } from './users/users.module';
 
-/** The chat service: see the README's architecture section. */
+/**
+ * The chat service: see the README's architecture section.
+ * chat-B's feature modules (channels, messages, threads, notifications, channel events) go before
+ * `UserActivityModule`, whose 501 placeholders must stay last.
+ */
 @Module({
-  imports: [ChatCoreModule, ApplicationsModule, OAuthModule],
+  imports: [
+    ChatCoreModule,
+    OAuthModule,
+    ApplicationsModule,
+    UsersModule,
+    SessionsModule,
+    JobsModule,
+    ImportsModule,
+    FilesModule,
+    AnalyticsModule,
+    OpenApiModule,
+    UserActivityModule,
+  ],
 })
 export class ChatModule {}

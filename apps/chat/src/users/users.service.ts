@@ -45,6 +45,14 @@ export class UsersService {
     return new Map(rows.map((u) => [u.id, u]));
   }
 
+  /** Users by id including deleted ones (for history: sessions, old messages). */
+  async findManyIncludingDeleted(applicationId: number, ids: number[], manager?: EntityManager): Promise<Map<number, UserEntity>> {
+    const unique = [...new Set(ids.filter((i) => Number.isSafeInteger(i) && i > 0))];
+    if (unique.length === 0) return new Map();
+    const rows = await this.repo(manager).findBy({ applicationId, id: In(unique) });
+    return new Map(rows.map((u) => [u.id, u]));
+  }
+
   /**
    * Resolves a `ChatUserIdReference | ChatUserUsernameReference` (`{id}` or `{username}`) to a user of the app,
    * or a 404 naming it.

@@ -1,0 +1,23 @@
+import { UploadedFileData } from '../files/uploaded-file';
+import { ApiException } from '@chatfn/platform';
+
+export const IMPORT_MAX_FILE_BYTES = 50 * 1024 * 1024;
+export const IMPORT_MAX_ITEMS = 100_000;
+
+/** The uploaded import file: a JSON array (else 400 naming `file`). */
+export function parseImportFile(file: UploadedFileData | undefined): unknown[] {
+  if (!file) throw ApiException.badRequest('file: is required (multipart/form-data field "file")', { errors: [{ field: 'file', message: 'is required' }] });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(file.buffer.toString('utf8'));
+  } catch (e) {
+    throw ApiException.badRequest(`file: is not valid JSON (${(e as Error).message})`, { errors: [{ field: 'file', message: 'invalid JSON' }] });
+  }
+  if (!Array.isArray(parsed)) {
+    throw ApiException.badRequest('file: must be a JSON array', { errors: [{ field: 'file', message: 'must be a JSON array' }] });
+  }
+  if (parsed.length > IMPORT_MAX_ITEMS) {
+    throw ApiException.badRequest(`file: at most ${IMPORT_MAX_ITEMS} items per import`, { errors: [{ field: 'file', message: 'too many items' }] });
+  }
+  return parsed;
+}
