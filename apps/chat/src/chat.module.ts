@@ -8,6 +8,8 @@ import { OAuthModule } from './oauth/oauth.module';
 import { OpenApiModule } from './openapi/openapi.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { ChatCoreModule } from './shared/chat-core.module';
+import { ChannelsModule } from './channels/channels.module';
+import { MessagesModule } from './messages/messages.module';
 import { UserActivityModule } from './users/user-activity.module';
 import { UsersModule } from './users/users.module';
 
@@ -28,6 +30,8 @@ import { UsersModule } from './users/users.module';
     FilesModule,
     AnalyticsModule,
     OpenApiModule,
+    ChannelsModule,
+    MessagesModule,
     UserActivityModule,
   ],
 })

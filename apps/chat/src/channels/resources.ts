@@ -1,0 +1,94 @@
+import { defaultDisplayPictureUrl } from '../users/user.mapper';
+
+/**
+ * Resources in the camelCase shape chat functions receive (`TRIGGERS` payloads in `@chatfn/contracts`), built from
+ * raw rows (`SELECT ... ` or `to_jsonb(row)`, snake_case columns). HTTP responses render them with `toWire`.
+ */
+export type Json = Record<string, unknown>;
+
+export interface UserRes extends Json {
+  id: number;
+  name: string;
+}
+export interface ChannelRes extends Json {
+  id: number;
+  type: 'PUBLIC' | 'PRIVATE' | 'DIRECT';
+}
+export interface MessageRes extends Json {
+  id: number;
+  type: string;
+  channelId: number;
+}
+
+export const iso = (v: unknown): string => (v instanceof Date ? v : new Date(String(v))).toISOString();
+const num = (v: unknown): number => Number(v);
+
+/** `users` row (or its `to_jsonb`) → ChatUserProperties. */
+export function userRes(r: Json): UserRes {
+  const u: UserRes = {
+    id: num(r.id),
+    type: (r.type as string) ?? 'PERSON',
+    name: r.name as string,
+    displayName: r.display_name as string,
+    displayPictureUrl: (r.display_picture_url as string | null) ?? defaultDisplayPictureUrl({ name: r.name as string }),
+    isGuest: Boolean(r.is_guest),
+    presence: { online: Boolean(r.presence_online), status: (r.presence_status as string) ?? 'UNAVAILABLE' },
+    properties: (r.properties as Json) ?? {},
+  };
+  if (r.call_status) u.callStatus = r.call_status;
+  return u;
+}
+
+/** `messages` row (or its `to_jsonb`), with its sender row if any → MessageResource. */
+export function messageRes(r: Json, sender?: Json | null): MessageRes {
+  const m: MessageRes = {
+    id: num(r.id),
+    type: r.type as string,
+    channelId: num(r.channel_id),
+    createdTime: iso(r.created_time),
+    nestedLevel: num(r.nested_level ?? 0),
+    properties: (r.properties as Json) ?? {},
+    repliesCount: num(r.replies_count ?? 0),
+  };
+  if (r.body !== null && r.body !== undefined) m.body = r.body;
+  if (r.file) m.file = r.file;
+  if (r.group_tag) m.groupTag = r.group_tag;
+  if (r.last_edited_time) m.lastEditedTime = iso(r.last_edited_time);
+  if (r.type === 'TEXT' || r.type === 'SYSTEM_TEXT') m.mentions = (r.mentions as unknown[]) ?? [];
+  if (num(r.report_count ?? 0) > 0) m.reportCount = num(r.report_count);
+  if (r.parent_id !== null && r.parent_id !== undefined) m.parentId = num(r.parent_id);
+  if (sender) m.user = userRes(sender);
+  return m;
+}
+
+/**
+ * `channels` row with the columns of `CHANNEL_COLUMNS` (creator, last_message, members as jsonb) → ChannelResource.
+ * PUBLIC/PRIVATE carry `name`/`displayName`; DIRECT carries `members`.
+ */
+export function channelRes(r: Json): ChannelRes {
+  const c: ChannelRes = {
+    id: num(r.id),
+    type: r.type as ChannelRes['type'],
+    createdTime: iso(r.created_time),
+    properties: (r.properties as Json) ?? {},
+  };
+  if (c.type === 'DIRECT') {
+    c.members = ((r.members as Json[] | null) ?? []).map(userRes);
+  } else {
+    c.name = r.name;
+    c.displayName = r.display_name ?? r.name;
+  }
+  if (r.creator) c.creator = userRes(r.creator as Json);
+  if (r.last_message) c.lastReceivedMessage = messageRes(r.last_message as Json);
+  return c;
+}
+
+/** Select list rendering a channel row with its creator, last message and (DIRECT) members in one statement. */
+export const CHANNEL_COLUMNS = `
+  c.id, c.application_id, c.type, c.name, c.display_name, c.properties, c.created_time, c.creator_id,
+  (SELECT to_jsonb(u) FROM users u WHERE u.id = c.creator_id) AS creator,
+  (SELECT to_jsonb(m) FROM messages m WHERE m.id = c.last_message_id) AS last_message,
+  CASE WHEN c.type = 'DIRECT' THEN
+    (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM channel_members cm JOIN users u ON u.id = cm.user_id
+      WHERE cm.channel_id = c.id)
+  END AS members`;
