@@ -220,10 +220,10 @@ export class RuntimeBuildRepository {
     return rows.map(toBuild);
   }
 
-  /** A succeeded build with this content hash (any application): its artifact can be reused. */
+  /** A build that produced an artifact with this content hash (any application, superseded ones too): reusable. */
   async findArtifact(driver: ArtifactDriver, contentHash: string): Promise<RuntimeBuild | undefined> {
     const rows: Row[] = await this.dataSource.query(
-      `SELECT * FROM runtime_builds WHERE driver = $1 AND content_hash = $2 AND status = 'succeeded'
+      `SELECT * FROM runtime_builds WHERE driver = $1 AND content_hash = $2 AND status IN ('succeeded', 'skipped')
          AND (image IS NOT NULL OR directory IS NOT NULL)
        ORDER BY reused, finished_at DESC LIMIT 1`,
       [driver, contentHash],

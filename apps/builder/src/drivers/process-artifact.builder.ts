@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ChatfnConfig } from '@chatfn/config';
 import { RUNTIME_LAYOUT } from '@chatfn/runtime-artifacts';
 import type { BuildIdentity } from '../builds/content-hash';
 import { packageJsonFor } from '../builds/content-hash';
 import { minimalNpmEnv, npmInstallArgs, NpmInstallError, runNpm } from '../npm/npm-install';
 import { ArtifactBuilder, ArtifactRef, ArtifactSpec, BuildFailure, BuildLog, BuiltArtifact } from './artifact-builder';
+
+/** `<CHATFN_NPM_CACHE_DIR>` (default `<CHATFN_DATA_DIR>/npm-cache`); host installs use `host/`, containers `docker/`. */
+export function npmCacheRoot(config: ChatfnConfig): string {
+  return config.env.CHATFN_NPM_CACHE_DIR ? resolve(config.env.CHATFN_NPM_CACHE_DIR) : join(config.dataDir, 'npm-cache');
+}
 
 const HASH_DIR = /^[0-9a-f]{32}$/;
 const COMPLETE = '.complete';
@@ -28,7 +33,7 @@ export class ProcessArtifactBuilder extends ArtifactBuilder {
     super();
     this.root = join(config.dataDir, 'runtimes');
     this.depsRoot = join(this.root, 'deps');
-    this.cacheDir = config.env.CHATFN_NPM_CACHE_DIR ?? join(config.dataDir, 'npm-cache');
+    this.cacheDir = join(npmCacheRoot(config), 'host');
   }
 
   async identity(): Promise<BuildIdentity> {

@@ -36,7 +36,7 @@ export class CreateRuntimeBuildsTable1735689700000 implements MigrationInterface
       )`);
     await q.query(`CREATE INDEX runtime_builds_app_idx ON runtime_builds (application_id, requested_at DESC)`);
     await q.query(`CREATE UNIQUE INDEX runtime_builds_live_idx ON runtime_builds (application_id, driver) WHERE live`);
-    await q.query(`CREATE INDEX runtime_builds_hash_idx ON runtime_builds (driver, content_hash) WHERE status = 'succeeded'`);
+    await q.query(`CREATE INDEX runtime_builds_hash_idx ON runtime_builds (driver, content_hash)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
