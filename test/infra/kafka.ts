@@ -63,6 +63,8 @@ export async function startKafka(): Promise<KafkaHandle> {
           KAFKA_HOST: '127.0.0.1',
           // the caller's KAFKA_DATA_DIR would be shared between runs; always use a fresh temp dir here
           KAFKA_DATA_DIR: '',
+          // the script's 60 s default is tight when a developer machine is busy with other test runs
+          KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? '120',
         },
         // cold start includes the Maven download of the jars
         timeoutMs: 10 * 60_000,
