@@ -2,6 +2,10 @@ import { z } from 'zod';
 
 const props = z.record(z.unknown());
 
+/** The SDK types `members` as a `Set`, which `JSON.stringify` turns into `{}`: read that as "no members". */
+const refList = (schema: z.ZodTypeAny) =>
+  z.preprocess((v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? undefined : v), schema);
+
 /** `ChatUserIdReference | ChatUserUsernameReference`. */
 export const UserRefSchema = z.union([
   z.object({ id: z.number().int().positive() }).strict(),
@@ -11,7 +15,7 @@ export type UserRef = z.infer<typeof UserRefSchema>;
 
 const groupChannel = {
   creator: UserRefSchema.optional(),
-  members: z.array(UserRefSchema).max(1000).optional(),
+  members: refList(z.array(UserRefSchema).max(1000).optional()),
   properties: props.optional(),
   name: z.string().min(1).max(256).optional(),
   display_name: z.string().min(1).max(256).optional(),
@@ -24,7 +28,7 @@ export const CreateChannelSchema = z.discriminatedUnion(
     z.object({
       type: z.literal('DIRECT'),
       creator: UserRefSchema.optional(),
-      members: z.array(UserRefSchema).min(1).max(100),
+      members: refList(z.array(UserRefSchema).min(1).max(100)),
       properties: props.optional(),
     }),
     z.object({ type: z.literal('PUBLIC'), ...groupChannel }),

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiException } from '@chatfn/platform';
 import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
-import { CHANNEL_COLUMNS, channelRes, ChannelRes, Json, userRes, UserRes } from './resources';
+import { affectedRows, CHANNEL_COLUMNS, channelRes, ChannelRes, Json, userRes, UserRes } from './resources';
 import { CreateChannelInput, UserRef } from './channels.schema';
 
 type Db = Pick<EntityManager, 'query'>;
@@ -254,11 +254,10 @@ export class ChannelsService {
       const current = await this.row(applicationId, id, tx);
       if (current.type === 'DIRECT') throw ApiException.badRequest('The members of a DIRECT channel are fixed');
       const [user] = await this.users(applicationId, [{ id: userId }], tx);
-      const removed: unknown[] = await tx.query(
-        `DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2 RETURNING 1`,
-        [id, userId],
+      const removed = affectedRows(
+        await tx.query(`DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2`, [id, userId]),
       );
-      if (!removed.length) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a member of channel ${id}`);
+      if (!removed) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a member of channel ${id}`);
       const channel = channelRes(current);
       await this.record(tx, applicationId, 'channel.member.removed', channel, { channel, user: userRes(user) }, depth, userId);
       return channel;
@@ -287,11 +286,10 @@ export class ChannelsService {
   async removeModerator(applicationId: number, id: number, userId: number): Promise<ChannelRes> {
     const current = await this.row(applicationId, id);
     await this.users(applicationId, [{ id: userId }]);
-    const rows: unknown[] = await this.db.query(
-      `UPDATE channel_members SET moderator = false WHERE channel_id = $1 AND user_id = $2 AND moderator RETURNING 1`,
-      [id, userId],
+    const changed = affectedRows(
+      await this.db.query(`UPDATE channel_members SET moderator = false WHERE channel_id = $1 AND user_id = $2 AND moderator`, [id, userId]),
     );
-    if (!rows.length) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a moderator of channel ${id}`);
+    if (!changed) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a moderator of channel ${id}`);
     return channelRes(current);
   }
 

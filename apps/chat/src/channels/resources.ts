@@ -92,3 +92,12 @@ export const CHANNEL_COLUMNS = `
     (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM channel_members cm JOIN users u ON u.id = cm.user_id
       WHERE cm.channel_id = c.id)
   END AS members`;
+
+/**
+ * Rows changed by an UPDATE/DELETE run through TypeORM's `query()`, which answers `[rows, rowCount]` for those
+ * commands (and plain rows for SELECT/INSERT).
+ */
+export function affectedRows(result: unknown): number {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return Array.isArray(result) ? result.length : 0;
+}

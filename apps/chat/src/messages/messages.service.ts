@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApiException } from '@chatfn/platform';
 import { ChannelsService } from '../channels/channels.service';
 import { UserRef } from '../channels/channels.schema';
-import { channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
+import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
 import { NotificationsService } from '../notifications/notifications.service';
 import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
 import { parseMentions } from './mentions';
@@ -268,13 +268,13 @@ export class MessagesService {
     }
     const mentions = patch.body !== undefined ? await this.mentions(applicationId, patch.body) : undefined;
     return this.db.transaction(async (tx) => {
-      const rows: Json[] = await tx.query(
+      const changed = affectedRows(await tx.query(
         `UPDATE messages SET body = coalesce($3, body), properties = coalesce($4::jsonb, properties),
                 mentions = coalesce($5::jsonb, mentions), last_edited_time = now()
-          WHERE id = $1 AND application_id = $2 RETURNING id`,
+          WHERE id = $1 AND application_id = $2`,
         [id, applicationId, patch.body ?? null, patch.properties ? JSON.stringify(patch.properties) : null, mentions ? JSON.stringify(mentions.list) : null],
-      );
-      if (!rows[0]) throw ApiException.notFound('Message', id);
+      ));
+      if (!changed) throw ApiException.notFound('Message', id);
       const message = await this.get(applicationId, id, tx);
       const channel = await this.channels.get(applicationId, message.channelId, tx);
       await this.recorder.record(tx, { applicationId, type: 'message.updated', channelId: channel.id, depth, data: { channel, message } });
