@@ -363,6 +363,19 @@ describe.each([
     }
   });
 
+  it('serialises concurrent first access and concurrent deploys', async () => {
+    const third = await server.createApplication('registry-c');
+    const ck3 = new ChatKitty(server.sdkConfig(third));
+    const lists = await Promise.all([1, 2, 3].map(() => ck3.RuntimeApi.listNodejsRuntimeFunctions()));
+    expect(new Set(lists.map((l) => l.data.page!.total_elements))).toEqual(new Set([9]));
+    const fn = lists[0].data._embedded!.functions!.find((f) => f.type === 'user.received.notification')!;
+    const versions = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => ck3.FunctionsApi.createFunctionVersion(fn.id, { handler_script: `async function handleEvent() { return ${i}; }` })),
+    );
+    expect(versions.map((v) => v.data.version_number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await ck3.FunctionsApi.retrieveFunction(fn.id)).data.current_version_number).toBe(6);
+  });
+
   it('rejects unauthenticated calls and bad ids', async () => {
     expect((await fetch(`${server.url}/v1/runtimes/nodejs`)).status).toBe(401);
     const token = await (ck.FunctionsApi as any).configuration.accessToken();

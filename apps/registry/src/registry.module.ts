@@ -8,6 +8,7 @@ import { RuntimeCommandHandler } from './runtime/runtime-command.handler';
 import { RuntimeController } from './runtime/runtime.controller';
 import { RuntimeService } from './runtime/runtime.service';
 import { RegistryLinks } from './shared/registry-http';
+import './registry.openapi';
 
 /**
  * The registry service: chat functions and their versions (event-sourced: `function-<id>`), the application's
