@@ -1,7 +1,9 @@
 import { ChatKitty } from 'chatkitty';
-import { FunctionDirectory } from '@chatfn/function-directory';
+import { FunctionDirectory, RuntimeDirectory } from '@chatfn/function-directory';
 import { startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
+import { ExecutorModule } from '../../apps/executor/src/executor.module';
 import { RunnerPool } from '../../apps/executor/src/runners/runner-pool';
+import { RouterModule } from '../../apps/router/src/router.module';
 
 /**
  * End to end through the real chatkitty SDK: functions deployed with the SDK run on the process driver when chat
@@ -26,7 +28,8 @@ export function executionSuite(name: string, opts: { kafka: boolean }) {
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
       return text ? JSON.parse(text) : undefined;
     };
-    const directories = () => [server.app.get(FunctionDirectory, { strict: false })];
+    /** Every FunctionDirectory that routes or runs (router's and executor's). */
+    const directories = () => [RouterModule, ExecutorModule].map((m) => server.app.select(m).get(FunctionDirectory));
     /** Creates (or finds) the app's function for a trigger and deploys a version; waits until routers/executors see it. */
     const deploy = async (type: string, script: string): Promise<{ id: number; version: number }> => {
       const list = (await ck.RuntimeApi.listNodejsRuntimeFunctions(0, 100)).data as unknown as { _embedded?: { functions?: { id: number; type: string }[] } };
@@ -71,6 +74,8 @@ export function executionSuite(name: string, opts: { kafka: boolean }) {
       token = ((await t.json()) as { access_token: string }).access_token;
       await ck.UsersApi.createUser({ name: 'alice', display_name: 'Alice', is_guest: false } as never);
       await ck.RuntimeApi.updateNodejsRuntimeEnvironmentVariables({ GREETING: 'bonjour' } as never);
+      const runtimes = server.app.select(ExecutorModule).get(RuntimeDirectory);
+      await waitFor(() => (runtimes.get(app.id)?.environmentRevision ?? 0) >= 1, { timeoutMs: 30_000, what: 'the runtime change' });
       channelId = await newChannel();
     });
 
@@ -168,4 +173,3 @@ export function executionSuite(name: string, opts: { kafka: boolean }) {
   });
 }
 
-executionSuite('execution (embedded: in-process bus, process driver)', { kafka: false });

@@ -1,0 +1,3 @@
+import { executionSuite } from './execution.suite';
+
+executionSuite('execution (Kafka bus, process driver)', { kafka: true });

@@ -1,0 +1,3 @@
+import { executionSuite } from './execution.suite';
+
+executionSuite('execution (embedded: in-process bus, process driver)', { kafka: false });
