@@ -5,7 +5,8 @@
 #   KAFKA_CONTROLLER_PORT  CONTROLLER listener (default 9093)
 #   KAFKA_HOST             address to listen on and advertise (default 127.0.0.1)
 #   KAFKA_DATA_DIR         state dir: server.properties, logs/, kafka.log, kafka.pid (default: a new mktemp dir,
-#                          removed by kafka-stop.sh; a given dir is kept and reused if already formatted)
+#                          removed by kafka-stop.sh; a given dir is kept and reused if already formatted:
+#                          keep the same ports then, the controller endpoint is part of the formatted quorum)
 #   KAFKA_HEAP_OPTS        default "-Xms256m -Xmx512m"
 #   KAFKA_JVM_OPTS         extra JVM options
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
