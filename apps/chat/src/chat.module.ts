@@ -10,13 +10,12 @@ import { SessionsModule } from './sessions/sessions.module';
 import { ChatCoreModule } from './shared/chat-core.module';
 import { ChannelsModule } from './channels/channels.module';
 import { MessagesModule } from './messages/messages.module';
-import { UserActivityModule } from './users/user-activity.module';
 import { UsersModule } from './users/users.module';
 
 /**
  * The chat service: see the README's architecture section.
- * chat-B's feature modules (channels, messages, threads, notifications, channel events) go before
- * `UserActivityModule`, whose 501 placeholders must stay last.
+ * Core (applications, OAuth2, users, sessions, jobs/imports, files, analytics, OpenAPI) and messaging
+ * (channels, messages, threads, notifications, user inbox) feature modules.
  */
 @Module({
   imports: [
@@ -32,7 +31,6 @@ import { UsersModule } from './users/users.module';
     OpenApiModule,
     ChannelsModule,
     MessagesModule,
-    UserActivityModule,
   ],
 })
 export class ChatModule {}

@@ -39,7 +39,7 @@ import {
 } from './user.schema';
 import { UsersService } from './users.service';
 
-/** The SDK's UsersApi (user channels/messages/notifications/unread count: see user-activity.controller.ts). */
+/** The SDK's UsersApi (user channels/messages/notifications/unread count: notifications/user-inbox.controller.ts). */
 @Controller('v1/users')
 @UseGuards(ApplicationAuthGuard)
 export class UsersController {
