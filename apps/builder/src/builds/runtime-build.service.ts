@@ -122,7 +122,11 @@ export class RuntimeBuildService implements OnApplicationBootstrap, OnApplicatio
       const live = await this.repo.live(rt.applicationId, this.driver, m);
       let status: RuntimeBuild['status'] = 'requested';
       let error: string | undefined;
-      if (identityError) {
+      const badSpec = deps.find((d) => /[:/\\]/.test(d.version));
+      if (badSpec) {
+        status = 'failed';
+        error = `dependency ${badSpec.name}: version must be a semver range or a dist-tag (URLs, git and file specs are not installed)`;
+      } else if (identityError) {
         status = 'failed';
         error = identityError;
       } else if (latest > rt.revision) {

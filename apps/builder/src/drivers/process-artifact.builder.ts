@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ChatfnConfig } from '@chatfn/config';
 import { RUNTIME_LAYOUT } from '@chatfn/runtime-artifacts';
@@ -18,9 +18,9 @@ const COMPLETE = '.complete';
 
 /**
  * Process driver: an artifact is a directory `<CHATFN_DATA_DIR>/runtimes/<contentHash>/` with the runner, the init
- * script and a `node_modules` link to a shared dependency directory `runtimes/deps/<dependenciesHash>/` (so a
- * script-only change, or another application with the same dependencies, reuses the install). npm runs as a
- * child process with a minimal environment.
+ * script and a `node_modules` tree hard-linked from a shared dependency directory `runtimes/deps/<dependenciesHash>/`
+ * (so a script-only change, or another application with the same dependencies, reuses the install without npm).
+ * npm runs as a child process with a minimal environment.
  */
 export class ProcessArtifactBuilder extends ArtifactBuilder {
   readonly driver = 'process' as const;
@@ -123,7 +123,9 @@ export class ProcessArtifactBuilder extends ArtifactBuilder {
     await writeFile(join(tmp, RUNTIME_LAYOUT.packageJson), await readFile(join(depsDir, RUNTIME_LAYOUT.packageJson)));
     const lock = await readFile(join(depsDir, RUNTIME_LAYOUT.lockfile)).catch(() => undefined);
     if (lock) await writeFile(join(tmp, RUNTIME_LAYOUT.lockfile), lock);
-    await symlink(join('..', 'deps', spec.dependenciesHash, RUNTIME_LAYOUT.nodeModules), join(tmp, RUNTIME_LAYOUT.nodeModules), 'dir');
+    // Hard links, not a symlink: the runtime dir stays self-contained (the process driver's permission model only
+    // lets runners read below <dir>/node_modules, and module paths are resolved to real paths).
+    await linkTree(join(depsDir, RUNTIME_LAYOUT.nodeModules), join(tmp, RUNTIME_LAYOUT.nodeModules));
     await writeFile(join(tmp, RUNTIME_LAYOUT.runner), spec.runner.source);
     await writeFile(join(tmp, RUNTIME_LAYOUT.initScript), spec.initializationScript);
     await writeFile(join(tmp, RUNTIME_LAYOUT.manifest), manifestOf(spec));
@@ -149,9 +151,9 @@ export class ProcessArtifactBuilder extends ArtifactBuilder {
         removed.push(name);
         continue;
       }
-      const target = await readlink(join(dir, RUNTIME_LAYOUT.nodeModules)).catch(() => '');
-      const m = /deps\/([0-9a-f]{32})\//.exec(target);
-      if (m) usedDeps.add(m[1]);
+      const manifest = await readFile(join(dir, RUNTIME_LAYOUT.manifest), 'utf8').catch(() => '{}');
+      const d = (JSON.parse(manifest) as { dependenciesHash?: string }).dependenciesHash;
+      if (d) usedDeps.add(d);
     }
     for (const name of await readdir(this.depsRoot).catch(() => [] as string[])) {
       if (!HASH_DIR.test(name) || usedDeps.has(name) || this.installs.has(name)) continue;
@@ -178,4 +180,17 @@ export function manifestOf(spec: ArtifactSpec): string {
     null,
     2,
   )}\n`;
+}
+
+/** Recreates the tree `src` at `dst` with hard links to its files (copies when linking is not possible). */
+export async function linkTree(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { recursive: true });
+  for (const name of await readdir(src)) {
+    const a = join(src, name);
+    const b = join(dst, name);
+    const st = await lstat(a);
+    if (st.isDirectory()) await linkTree(a, b);
+    else if (st.isSymbolicLink()) await symlink(await readlink(a), b);
+    else if (st.isFile()) await link(a, b).catch(() => copyFile(a, b));
+  }
 }

@@ -19,3 +19,24 @@ describe('npmErrorSummary', () => {
     expect(npmErrorSummary('something\nbroke badly\n')).toBe('something\nbroke badly');
   });
 });
+
+describe('minimalNpmEnv', () => {
+  it('hands npm PATH, HOME, the cache and egress settings only — never platform secrets', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadConfig } = require('@chatfn/config') as typeof import('@chatfn/config');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { minimalNpmEnv } = require('./npm-install') as typeof import('./npm-install');
+    const config = loadConfig({
+      CHATFN_TOKEN_SECRET: 's'.repeat(40),
+      CHATFN_ENCRYPTION_KEY: 'k'.repeat(64),
+      DATABASE_URL: 'postgres://u:p@h/db',
+      HTTPS_PROXY: 'http://proxy:3128',
+      NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt',
+    });
+    const env = minimalNpmEnv(config, '/tmp/home', '/tmp/cache');
+    expect(Object.keys(env).sort()).toEqual(
+      ['HOME', 'HTTPS_PROXY', 'NODE_EXTRA_CA_CERTS', 'PATH', 'https_proxy', 'npm_config_cache', 'npm_config_update_notifier'].sort(),
+    );
+    expect(JSON.stringify(env)).not.toMatch(/sss|kkk|postgres/);
+  });
+});
