@@ -10,6 +10,8 @@ import { ChatEventPayload, Envelope } from '@chatfn/contracts';
 import { startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
 import { CHAT_MIGRATIONS } from '../../apps/chat/src/chat.migrations';
 import { ChatModule } from '../../apps/chat/src/chat.module';
+import { ApplicationsService } from '../../apps/chat/src/applications/applications.service';
+import { main as cli } from '../../apps/chat/cli/chatfn.cli';
 
 let server: TestServer;
 let appA: TestApplication;
@@ -96,6 +98,43 @@ describe('applications and OAuth2', () => {
     const boot = new ChatKitty({ ...server.sdkConfig(appA), clientId: 'bootstrap-client', clientSecret: 'bootstrap-secret-123' });
     const { data } = await boot.ApplicationApi.retrieveApplication();
     expect(data).toEqual(expect.objectContaining({ id: expect.any(Number), key: expect.any(String), created_time: expect.any(String) }));
+  });
+
+  it('keeps the bootstrap application on a second start (idempotent), re-hashing a changed secret', async () => {
+    const apps = server.app.get(ApplicationsService);
+    const first = await apps.ensure('bootstrap-client', 'bootstrap-secret-123', 'default');
+    const second = await apps.ensure('bootstrap-client', 'bootstrap-secret-456', 'default');
+    expect(second.id).toBe(first.id);
+    expect(await apps.authenticate('bootstrap-client', 'bootstrap-secret-123')).toBeUndefined();
+    expect((await apps.authenticate('bootstrap-client', 'bootstrap-secret-456'))?.id).toBe(first.id);
+  });
+
+  it('creates and lists applications with the CLI', async () => {
+    const lines: string[] = [];
+    const code = await cli(['applications', 'create', '--name', 'cli-app', '--url', server.url, '--admin-token', server.adminToken, '--json'], {}, (l) => lines.push(l));
+    expect(code).toBe(0);
+    const created = JSON.parse(lines.join('\n'));
+    expect(created).toEqual(expect.objectContaining({ name: 'cli-app', client_id: expect.any(String), client_secret: expect.any(String) }));
+    const viaCli = new ChatKitty({ ...server.sdkConfig(appA), clientId: created.client_id, clientSecret: created.client_secret });
+    expect((await viaCli.ApplicationApi.retrieveApplication()).data.id).toBe(created.id);
+    lines.length = 0;
+    await cli(['applications', 'list'], { CHATFN_PUBLIC_URL: server.url, CHATFN_ADMIN_TOKEN: server.adminToken }, (l) => lines.push(l));
+    expect(lines.join('\n')).toContain('cli-app');
+    await expect(cli(['applications', 'create', '--name', 'x', '--url', server.url], {}, () => undefined)).rejects.toThrow(/admin token/);
+  });
+
+  it('has no admin API when CHATFN_ADMIN_TOKEN is not configured', async () => {
+    const bare = await startTestServer({
+      definition: { name: 'chat', modules: [ChatModule], migrations: CHAT_MIGRATIONS },
+      env: { CHATFN_ADMIN_TOKEN: '' },
+    });
+    try {
+      const r = await fetch(`${bare.url}/admin/applications`, { headers: { authorization: 'Bearer anything-anything-anything' } });
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { message: string }).message).toMatch(/CHATFN_ADMIN_TOKEN/);
+    } finally {
+      await bare.close();
+    }
   });
 
   it('issues tokens over multipart/form-data (the SDK) and x-www-form-urlencoded', async () => {
