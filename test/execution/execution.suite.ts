@@ -61,7 +61,7 @@ export function executionSuite(name: string, opts: { kafka: boolean }) {
     beforeAll(async () => {
       server = await startTestServer({
         kafka: opts.kafka,
-        env: { CHATFN_MAX_EVENT_DEPTH: '3', CHATFN_RETRY_BACKOFF_MS: '20', CHATFN_MAX_ATTEMPTS: '2', CHATFN_RUNNER_MEMORY_MB: '96' },
+        env: { CHATFN_MAX_EVENT_DEPTH: '3', CHATFN_RETRY_BACKOFF_MS: '20', CHATFN_MAX_ATTEMPTS: '2', CHATFN_RUNNER_MEMORY_MB: '96', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn' },
       });
       app = await server.createApplication();
       ck = new ChatKitty(server.sdkConfig(app));
@@ -169,6 +169,30 @@ export function executionSuite(name: string, opts: { kafka: boolean }) {
         { deadlineMs: 1_000 },
       );
       expect(slow).toMatchObject({ outcome: 'ran', timedOut: true, error: { name: 'TimeoutError' } });
+    });
+
+    it('retries a failing function, then dead-letters it (visible in the invocation log)', async () => {
+      const fn = await deploy('user.sent.message', `async function handleEvent(event) { if (String(event.message.body).toLowerCase() === 'boom') throw new RangeError('always fails'); }`);
+      const cid = await newChannel();
+      await send(cid, 'boom');
+      const dead = await waitFor(async () => (await invocations(fn.id)).find((i) => i.dead_lettered === true && JSON.stringify(i.error).includes('always fails')), {
+        timeoutMs: 20_000,
+        what: 'a dead-lettered invocation',
+      });
+      expect(dead).toMatchObject({ status: 'FAILED', attempt: 2, error: { name: 'RangeError', message: 'always fails' } });
+    });
+
+    it('lets the send_message hook change one message and reject another (through the SDK)', async () => {
+      const cid = await newChannel();
+      const sent = (await send(cid, 'quiet please')).data as { body?: string };
+      expect(sent.body).toBe('QUIET PLEASE');
+      const err = await send(cid, 'this is forbidden').then(
+        () => undefined,
+        (e: { response?: { status: number; data: { message?: string } } }) => e.response,
+      );
+      expect(err?.status).toBeGreaterThanOrEqual(400);
+      expect(err?.status).toBeLessThan(500);
+      expect(err?.data.message).toContain('no forbidden words');
     });
   });
 }
