@@ -1,0 +1,72 @@
+import { Admin, Consumer, IMemberAssignment } from 'kafkajs';
+import { errorMessage } from './backoff';
+
+/** Consumer settings shared by every consumer of the bus. */
+export const CONSUMER_DEFAULTS = {
+  // A joining member is noticed by the others at their next heartbeat: keep joins (and so subscribe) quick.
+  heartbeatInterval: 1000,
+  sessionTimeout: 30_000,
+  allowAutoTopicCreation: false,
+} as const;
+
+/** Long enough for a production broker's group.initial.rebalance.delay.ms and a rebalance behind a slow handler. */
+export const JOIN_TIMEOUT_MS = 60_000;
+
+/** Resolves with this member's partitions once the consumer has joined its group (register before `run`). */
+export function waitForJoin(consumer: Consumer, topic: string, timeoutMs = JOIN_TIMEOUT_MS): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const stopWaiting = () => {
+      clearTimeout(timer);
+      offJoin();
+      offCrash();
+    };
+    const timer = setTimeout(() => {
+      stopWaiting();
+      reject(new Error(`consumer did not join its group on ${topic} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const offJoin = consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      stopWaiting();
+      resolve(partitionsOf(event.payload.memberAssignment, topic));
+    });
+    const offCrash = consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return;
+      stopWaiting();
+      reject(event.payload.error);
+    });
+  });
+}
+
+/**
+ * A new group reading "only new messages" would fix its position lazily, at its first fetch (and again after each
+ * rebalance until something is committed), so messages published right after subscribe could be skipped. Committing
+ * the current end of the partitions this member got makes "subscribe resolved ⇒ every later message is delivered".
+ */
+export async function commitStartPositions(
+  consumer: Consumer,
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  partitions: number[],
+): Promise<void> {
+  if (partitions.length === 0) return;
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const missing = new Set(
+      (committed?.partitions ?? [])
+        .filter((p) => partitions.includes(p.partition) && Number(p.offset) < 0)
+        .map((p) => p.partition),
+    );
+    if (missing.size === 0) return;
+    const ends = await admin.fetchTopicOffsets(topic);
+    await consumer.commitOffsets(
+      ends.filter((end) => missing.has(end.partition)).map((end) => ({ topic, partition: end.partition, offset: end.high })),
+    );
+  } catch (err) {
+    // Only widens the start-up window described above; the subscription itself works.
+    console.warn(`[bus] could not pin the start position of group ${groupId} on ${topic}: ${errorMessage(err)}`);
+  }
+}
+
+function partitionsOf(assignment: IMemberAssignment, topic: string): number[] {
+  return assignment[topic] ?? [];
+}

@@ -1,0 +1,124 @@
+import { Envelope } from '@chatfn/contracts';
+import { Admin, Consumer, EachMessagePayload, Kafka, Message } from 'kafkajs';
+import { errorMessage } from './backoff';
+import { decodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
+import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { BatchingProducer } from './kafka-producer';
+import { Subscription } from './message-bus';
+
+export interface KafkaResponderParams {
+  kafka: Kafka;
+  admin: Admin;
+  producer: BatchingProducer;
+  topic: string;
+  group: string;
+  handler: (envelope: Envelope) => Promise<unknown>;
+  partitions: number;
+  maxWaitTimeInMs: number;
+}
+
+/** Requests answered at once by one member; beyond this the member stops taking new ones. */
+const MAX_IN_FLIGHT = 256;
+/** A request this late (clocks of two hosts may differ a little) has no caller left: skip it. */
+const STALE_GRACE_MS = 5000;
+const HEARTBEAT_TICK_MS = 1000;
+
+/**
+ * A responder group member on a request topic. Each request is handed to a tracked task at once (requests need
+ * no order, and a slow function must neither hold up the others nor the heartbeat); the task sends the reply, or
+ * the error in the `error` header, to the requester's reply topic. A request is not redelivered if the process
+ * dies while answering it: its caller times out instead.
+ */
+export class KafkaResponder implements Subscription {
+  private readonly consumer: Consumer;
+  private readonly tasks = new Set<Promise<void>>();
+  private closing?: Promise<void>;
+
+  private constructor(private readonly params: KafkaResponderParams) {
+    this.consumer = params.kafka.consumer({
+      ...CONSUMER_DEFAULTS,
+      groupId: params.group,
+      maxWaitTimeInMs: params.maxWaitTimeInMs,
+    });
+  }
+
+  static async open(params: KafkaResponderParams): Promise<KafkaResponder> {
+    const responder = new KafkaResponder(params);
+    try {
+      await responder.start();
+    } catch (err) {
+      await responder.close();
+      throw err;
+    }
+    return responder;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.consumer.disconnect();
+      while (this.tasks.size > 0) await Promise.all(this.tasks);
+    })();
+    return this.closing;
+  }
+
+  private async start(): Promise<void> {
+    const { admin, topic, group, partitions } = this.params;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: false });
+    const joined = waitForJoin(this.consumer, topic);
+    await this.consumer.run({
+      partitionsConsumedConcurrently: Math.max(1, partitions),
+      eachMessage: (payload) => this.accept(payload),
+    });
+    await commitStartPositions(this.consumer, admin, group, topic, await joined);
+  }
+
+  private async accept({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const headers = readHeaders(message.headers);
+    const replyTo = headers[REPLY_HEADER.replyTo];
+    const requestId = headers[REPLY_HEADER.requestId];
+    if (!replyTo || !requestId) {
+      console.error(`[bus] skipping request without replyTo/requestId ${topic}/${partition}@${message.offset}`);
+      return;
+    }
+    const deadlineAt = Number(headers[REPLY_HEADER.deadlineAt]);
+    if (deadlineAt > 0 && Date.now() > deadlineAt + STALE_GRACE_MS) return;
+
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(topic, message, headers);
+    } catch (err) {
+      await this.reply(replyTo, { value: null, headers: { [REPLY_HEADER.requestId]: requestId, [REPLY_HEADER.error]: `undecodable request: ${errorMessage(err)}` } });
+      return;
+    }
+    while (this.tasks.size >= MAX_IN_FLIGHT) {
+      await Promise.race([...this.tasks, delay(HEARTBEAT_TICK_MS)]);
+      await heartbeat().catch(() => undefined);
+    }
+    const task = this.answer(envelope, replyTo, requestId).finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+  }
+
+  private async answer(envelope: Envelope, replyTo: string, requestId: string): Promise<void> {
+    let message: Message;
+    try {
+      const result = await this.params.handler(envelope);
+      message = { value: JSON.stringify(result ?? null), headers: { [REPLY_HEADER.requestId]: requestId } };
+    } catch (err) {
+      message = { value: null, headers: { [REPLY_HEADER.requestId]: requestId, [REPLY_HEADER.error]: errorMessage(err) } };
+    }
+    await this.reply(replyTo, message);
+  }
+
+  private async reply(replyTo: string, message: Message): Promise<void> {
+    try {
+      await this.params.producer.send([{ topic: replyTo, message }]);
+    } catch (err) {
+      console.error(`[bus] could not send a reply to ${replyTo}: ${errorMessage(err)}`);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

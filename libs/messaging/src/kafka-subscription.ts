@@ -1,0 +1,143 @@
+import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { errorMessage, redeliveryDelayMs } from './backoff';
+import { decodeEnvelope } from './kafka-codec';
+import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { MessageHandler, Subscription } from './message-bus';
+
+export interface KafkaSubscriptionParams {
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  group: string;
+  handler: MessageHandler<unknown>;
+  fromBeginning: boolean;
+  concurrency: number;
+  maxWaitTimeInMs: number;
+}
+
+/** While a handler runs, the group is told every second that this member is alive. */
+const HEARTBEAT_TICK_MS = 1000;
+
+/**
+ * One consumer-group member on one topic. Partitions are handled in parallel (up to `concurrency`), each one's
+ * messages in order; an offset is committed only after its handler succeeded.
+ *
+ * A failing handler does not block the consumer: its partition is paused without resolving the failed offset and
+ * resumed after a backoff, so the next fetch starts again at that message (its key's later messages wait, other
+ * partitions go on). Note that kafkajs fetches again only when every batch of the previous fetch is done, so a
+ * long handler delays the other partitions of this member: hand long work off to a tracked task.
+ */
+export class KafkaSubscription implements Subscription {
+  private readonly consumer: Consumer;
+  /** Consecutive failures of the message at the head of each partition. */
+  private readonly failures = new Map<number, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Heartbeat functions of the batches being handled now. */
+  private readonly busy = new Set<() => Promise<void>>();
+  private heartbeatTicker?: NodeJS.Timeout;
+  private undecodable = 0;
+  private closing?: Promise<void>;
+
+  private constructor(private readonly params: KafkaSubscriptionParams) {
+    this.consumer = params.kafka.consumer({
+      ...CONSUMER_DEFAULTS,
+      groupId: params.group,
+      maxWaitTimeInMs: params.maxWaitTimeInMs,
+    });
+  }
+
+  static async open(params: KafkaSubscriptionParams): Promise<KafkaSubscription> {
+    const subscription = new KafkaSubscription(params);
+    try {
+      await subscription.start();
+    } catch (err) {
+      await subscription.close();
+      throw err;
+    }
+    return subscription;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.heartbeatTicker);
+      await this.consumer.disconnect(); // waits for the batches being handled
+      for (const timer of this.retryTimers) clearTimeout(timer);
+      this.retryTimers.clear();
+    })();
+    return this.closing;
+  }
+
+  private async start(): Promise<void> {
+    const { admin, topic, group, fromBeginning, concurrency } = this.params;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning });
+    const joined = waitForJoin(this.consumer, topic);
+    await this.consumer.run({
+      partitionsConsumedConcurrently: Math.max(1, Math.floor(concurrency)),
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    const partitions = await joined;
+    if (!fromBeginning) await commitStartPositions(this.consumer, admin, group, topic, partitions);
+    this.heartbeatTicker = setInterval(() => this.beat(), HEARTBEAT_TICK_MS);
+    this.heartbeatTicker.unref();
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    this.busy.add(heartbeat);
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) return;
+        let envelope;
+        try {
+          envelope = decodeEnvelope(batch.topic, message);
+        } catch (err) {
+          // Not an envelope: it can never be handled, so it must not block its partition.
+          this.reportUndecodable(`${batch.topic}/${batch.partition}@${message.offset}`, err);
+        }
+        if (envelope) {
+          try {
+            await this.params.handler(envelope);
+          } catch (err) {
+            this.retryLater(batch.partition, message.offset, envelope.eventId, pause, err);
+            return;
+          }
+        }
+        this.failures.delete(batch.partition);
+        resolveOffset(message.offset);
+      }
+    } finally {
+      this.busy.delete(heartbeat);
+    }
+  }
+
+  private retryLater(partition: number, offset: string, eventId: string, pause: () => () => void, err: unknown): void {
+    const failures = (this.failures.get(partition) ?? 0) + 1;
+    this.failures.set(partition, failures);
+    const delay = redeliveryDelayMs(failures);
+    const { topic, group } = this.params;
+    console.warn(
+      `[bus] ${topic} handler of group ${group} failed on ${eventId} (${topic}/${partition}@${offset}, ` +
+        `attempt ${failures}), redelivering in ${delay} ms: ${errorMessage(err)}`,
+    );
+    const resume = pause();
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      resume();
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+
+  /** One line for the first, then one per thousand: a topic full of foreign messages must not flood the log. */
+  private reportUndecodable(where: string, err: unknown): void {
+    if (this.undecodable++ % 1000 !== 0) return;
+    const reason = errorMessage(err).replace(/\s+/g, ' ').slice(0, 300);
+    console.error(`[bus] group ${this.params.group} skipped ${this.undecodable} message(s) that are not envelopes; latest ${where}: ${reason}`);
+  }
+
+  private beat(): void {
+    const heartbeat = this.busy.values().next().value;
+    // A rebalance reported here is handled by kafkajs after the batch; the handler just goes on.
+    heartbeat?.().catch(() => undefined);
+  }
+}

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { Envelope, REQUEST_TOPIC_NAMES, TOPIC_NAMES } from '@chatfn/contracts';
+import { Admin, Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { errorMessage } from './backoff';
+import { decodeJson, encodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
+import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { KAFKA_LOG_LEVEL, kafkaLogCreator } from './kafka-logger';
+import { BatchingProducer } from './kafka-producer';
+import { KafkaResponder } from './kafka-responder';
+import { KafkaSubscription } from './kafka-subscription';
+import { assertCatalogueTopic } from './catalogue';
+import { MessageBus, MessageHandler, MessagingError, SubscribeOptions, Subscription } from './message-bus';
+import { PendingRequests } from './pending-requests';
+
+export interface KafkaBusConfig {
+  brokers: string[];
+  /** Stable name of this process (host or pod name): its replies come on `chatfn.reply.<instanceId>`. */
+  instanceId: string;
+  /** kafkajs client id (default `chatfn-<producer>`). */
+  clientId?: string;
+  /** Partitions of the catalogue and request topics when this bus creates them (default 6). */
+  partitions?: number;
+  /** Fetch long-poll of subscription consumers (default 100 ms; request and reply consumers use 10 ms). */
+  subscriptionMaxWaitMs?: number;
+}
+
+const DEFAULT_PARTITIONS = 6;
+const DEFAULT_CONCURRENCY = 8;
+const REQUEST_MAX_WAIT_MS = 10;
+const READY_TIMEOUT_MS = 2000;
+
+type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+interface Connected {
+  kafka: Kafka;
+  admin: Admin;
+  producer: Producer;
+  sender: BatchingProducer;
+  replyConsumer: Consumer;
+  replyGroup: string;
+}
+
+/**
+ * The bus on Apache Kafka (kafkajs). Topics are created at start; messages are keyed by the envelope key through an
+ * idempotent producer with one request in flight, so one key's messages stay in order. Request-reply uses a reply
+ * topic per instance and correlation headers; a request with no responder simply times out (Kafka cannot tell).
+ */
+export class KafkaMessageBus extends MessageBus {
+  readonly replyTopic: string;
+  private readonly partitions: number;
+  private readonly subscriptionMaxWaitMs: number;
+  private readonly pending = new PendingRequests();
+  private readonly subscriptions = new Set<Subscription>();
+  /** Distinguishes this run's requests from those of an earlier run with the same instance id. */
+  private readonly runId = randomUUID().slice(0, 8);
+  private requestSeq = 0;
+  private state: BusState = 'created';
+  private connected?: Connected;
+
+  constructor(
+    producer: string,
+    private readonly config: KafkaBusConfig,
+  ) {
+    super(producer);
+    if (!/^[A-Za-z0-9._-]+$/.test(config.instanceId)) {
+      throw new Error(`instanceId must be a valid topic name part, got "${config.instanceId}"`);
+    }
+    this.replyTopic = `chatfn.reply.${config.instanceId}`;
+    this.partitions = config.partitions ?? DEFAULT_PARTITIONS;
+    this.subscriptionMaxWaitMs = config.subscriptionMaxWaitMs ?? 100;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new MessagingError('BUS_STOPPED', `cannot start a bus that is ${this.state}`);
+    this.state = 'starting';
+    const kafka = new Kafka({
+      clientId: this.config.clientId ?? `chatfn-${this.producer}`,
+      brokers: this.config.brokers,
+      logLevel: KAFKA_LOG_LEVEL,
+      logCreator: kafkaLogCreator,
+      connectionTimeout: 3000,
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Never give up on a send (limiting retries breaks the idempotent producer's ordering guarantees); the outbox
+      // relay waits, and a request's caller is released by its deadline.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
+    });
+    const replyGroup = `${this.replyTopic}.${this.runId}`;
+    const replyConsumer = kafka.consumer({ ...CONSUMER_DEFAULTS, groupId: replyGroup, maxWaitTimeInMs: REQUEST_MAX_WAIT_MS });
+    try {
+      await admin.connect();
+      await this.createTopics(admin);
+      await producer.connect();
+      await this.startReplyConsumer(replyConsumer, admin, replyGroup);
+    } catch (err) {
+      await Promise.allSettled([replyConsumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+      this.state = 'stopped';
+      throw err;
+    }
+    this.connected = { kafka, admin, producer, sender: new BatchingProducer(producer), replyConsumer, replyGroup };
+    this.state = 'running';
+  }
+
+  /** Closes subscriptions and responders (waiting for their handlers), then rejects requests still waiting. */
+  async stop(): Promise<void> {
+    const connected = this.connected;
+    if (!connected || this.state !== 'running') return;
+    this.state = 'stopping';
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await connected.replyConsumer.disconnect();
+    this.pending.rejectAll(new MessagingError('BUS_STOPPED', 'the bus stopped before the reply came'));
+    this.state = 'stopped';
+    await connected.producer.disconnect();
+    await connected.admin.deleteGroups([connected.replyGroup]).catch(() => undefined);
+    await connected.admin.disconnect();
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.state !== 'running' || !this.connected) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    });
+    const described = this.connected.admin.describeCluster().then(
+      (cluster) => cluster.brokers.length > 0,
+      () => false,
+    );
+    try {
+      return await Promise.race([described, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async publishEnvelopes(envelopes: Envelope[]): Promise<void> {
+    const { sender } = this.open();
+    if (envelopes.length === 0) return;
+    // An unknown topic would make the producer retry forever.
+    for (const envelope of envelopes) assertCatalogueTopic(envelope.topic);
+    await sender.send(envelopes.map((envelope) => ({ topic: envelope.topic, message: encodeEnvelope(envelope) })));
+  }
+
+  protected async subscribeRaw(
+    topic: string,
+    group: string,
+    handler: MessageHandler<unknown>,
+    opts: SubscribeOptions,
+  ): Promise<Subscription> {
+    const { kafka, admin } = this.open();
+    const subscription = await KafkaSubscription.open({
+      kafka,
+      admin,
+      topic,
+      group,
+      handler,
+      fromBeginning: opts.fromBeginning ?? false,
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+      maxWaitTimeInMs: this.subscriptionMaxWaitMs,
+    });
+    return this.track(subscription);
+  }
+
+  protected requestRaw(envelope: Envelope, deadlineMs: number): Promise<unknown> {
+    const { sender } = this.open();
+    const requestId = `${this.runId}-${++this.requestSeq}`;
+    const reply = this.pending.add(requestId, envelope.topic, deadlineMs);
+    const message = encodeEnvelope(envelope, {
+      [REPLY_HEADER.replyTo]: this.replyTopic,
+      [REPLY_HEADER.requestId]: requestId,
+      [REPLY_HEADER.deadlineAt]: String(Date.now() + deadlineMs),
+    });
+    sender.send([{ topic: envelope.topic, message }]).catch((err: unknown) => {
+      this.pending.reject(requestId, err instanceof Error ? err : new Error(errorMessage(err)));
+    });
+    return reply;
+  }
+
+  protected async respondRaw(
+    topic: string,
+    group: string,
+    handler: (envelope: Envelope) => Promise<unknown>,
+  ): Promise<Subscription> {
+    const { kafka, admin, sender } = this.open();
+    const responder = await KafkaResponder.open({
+      kafka,
+      admin,
+      producer: sender,
+      topic,
+      group,
+      handler,
+      partitions: this.partitions,
+      maxWaitTimeInMs: REQUEST_MAX_WAIT_MS,
+    });
+    return this.track(responder);
+  }
+
+  /** Creates the missing topics; one created meanwhile by another instance is fine (createTopics tolerates it). */
+  private async createTopics(admin: Admin): Promise<void> {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [
+      ...[...TOPIC_NAMES, ...REQUEST_TOPIC_NAMES].map((topic) => ({ topic, numPartitions: this.partitions })),
+      { topic: this.replyTopic, numPartitions: 1 },
+    ];
+    const missing = wanted.filter(({ topic }) => !existing.has(topic));
+    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing });
+  }
+
+  private async startReplyConsumer(consumer: Consumer, admin: Admin, group: string): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.replyTopic, fromBeginning: false });
+    const joined = waitForJoin(consumer, this.replyTopic);
+    // Offsets of a per-run group are worth nothing later: no commit after each reply.
+    await consumer.run({ autoCommit: false, eachMessage: (payload) => this.onReply(payload) });
+    await commitStartPositions(consumer, admin, group, this.replyTopic, await joined);
+  }
+
+  private async onReply({ message }: EachMessagePayload): Promise<void> {
+    const headers = readHeaders(message.headers);
+    const requestId = headers[REPLY_HEADER.requestId];
+    if (!requestId) return;
+    const error = headers[REPLY_HEADER.error];
+    if (error !== undefined) {
+      this.pending.reject(requestId, new MessagingError('REMOTE_ERROR', error));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decodeJson(message.value);
+    } catch (err) {
+      this.pending.reject(requestId, new MessagingError('INVALID_PAYLOAD', `reply is not JSON: ${errorMessage(err)}`));
+      return;
+    }
+    this.pending.resolve(requestId, value);
+  }
+
+  private track(subscription: Subscription): Subscription {
+    this.subscriptions.add(subscription);
+    return {
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  /** Publishing stays possible while stopping: handlers finishing their work may still publish. */
+  private open(): Connected {
+    if ((this.state === 'running' || this.state === 'stopping') && this.connected) return this.connected;
+    throw new MessagingError('BUS_STOPPED', `the bus is ${this.state === 'created' ? 'not started' : this.state}`);
+  }
+}
