@@ -240,6 +240,9 @@ describe('messaging: messages (SDK conformance)', () => {
       const { data } = await ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: 'please shout', user: { username: 'jane' } } as any);
       expect(data).toMatchObject({ body: 'PLEASE SHOUT', properties: { checked: true } });
     });
+    await expectEventually(() =>
+      expect(ofChannel(general.id).some((e) => e.type === 'user.sent.message' && (e.data as any).message.body === 'PLEASE SHOUT')).toBe(true),
+    );
     const before = ofChannel(general.id).length;
     const rejected = await apiError(ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: 'forbidden', user: { username: 'jane' } } as any));
     expect(rejected).toMatchObject({ status: 400, data: { error: 'MessageRejectedError', message: 'no forbidden words' } });

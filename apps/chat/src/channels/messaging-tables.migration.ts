@@ -18,7 +18,6 @@ export class CreateMessagingTables1761000100000 implements MigrationInterface {
         creator_id bigint,
         properties jsonb NOT NULL DEFAULT '{}'::jsonb,
         direct_key text,
-        last_message_id bigint,
         created_time timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX channels_app_name_uq ON channels (application_id, name) WHERE name IS NOT NULL`);

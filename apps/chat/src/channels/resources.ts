@@ -83,11 +83,16 @@ export function channelRes(r: Json): ChannelRes {
   return c;
 }
 
-/** Select list rendering a channel row with its creator, last message and (DIRECT) members in one statement. */
+/**
+ * Select list rendering a channel row with its creator, last message and (DIRECT) members in one statement. The last
+ * message is read through `messages_channel_idx` rather than stored on the channel, so sending never writes (and
+ * row-locks) the channel.
+ */
 export const CHANNEL_COLUMNS = `
   c.id, c.application_id, c.type, c.name, c.display_name, c.properties, c.created_time, c.creator_id,
   (SELECT to_jsonb(u) FROM users u WHERE u.id = c.creator_id) AS creator,
-  (SELECT to_jsonb(m) FROM messages m WHERE m.id = c.last_message_id) AS last_message,
+  (SELECT to_jsonb(m) FROM messages m WHERE m.channel_id = c.id AND m.parent_id IS NULL ORDER BY m.id DESC LIMIT 1)
+    AS last_message,
   CASE WHEN c.type = 'DIRECT' THEN
     (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM channel_members cm JOIN users u ON u.id = cm.user_id
       WHERE cm.channel_id = c.id)

@@ -6,6 +6,7 @@ import { UserRef } from '../channels/channels.schema';
 import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
 import { NotificationsService } from '../notifications/notifications.service';
 import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
+import { ChatEventBatch } from './chat-event.batch';
 import { parseMentions } from './mentions';
 import { CursorQuery } from './messages.schema';
 import { MessageRejectedError, SendMessageHook } from './send-message.hook';
@@ -42,6 +43,7 @@ export class MessagesService {
     private readonly channels: ChannelsService,
     private readonly notifications: NotificationsService,
     private readonly recorder: ChatEventRecorder,
+    private readonly batch: ChatEventBatch,
     @Optional() @Inject(SEND_MESSAGE_HOOK) private readonly hook?: SendMessageHook,
   ) {}
 
@@ -83,8 +85,6 @@ export class MessagesService {
                                  parent_id, nested_level)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $10::bigint, $11)
            RETURNING *
-         ), last AS (
-           UPDATE channels SET last_message_id = (SELECT id FROM msg) WHERE id = $2 AND $10::bigint IS NULL
          ), parent AS (
            UPDATE messages SET replies_count = replies_count + 1 WHERE id = $10::bigint
          )
@@ -129,7 +129,7 @@ export class MessagesService {
           depth,
         })),
       );
-      await this.recorder.recordAll(tx, events);
+      await this.batch.recordAll(tx, events);
       return message;
     });
   }
@@ -291,11 +291,6 @@ export class MessagesService {
          UPDATE messages SET replies_count = greatest(replies_count - 1, 0) WHERE id = (SELECT parent_id FROM gone)`,
         [id],
       );
-      await tx.query(
-        `UPDATE channels c SET last_message_id = (SELECT max(id) FROM messages m WHERE m.channel_id = c.id AND m.parent_id IS NULL)
-          WHERE c.id = $1 AND c.last_message_id = $2`,
-        [channel.id, id],
-      );
       await this.recorder.record(tx, { applicationId, type: 'message.deleted', channelId: channel.id, depth, data: { channel, message } });
       return message;
     });
@@ -304,7 +299,6 @@ export class MessagesService {
   /** Deletes every message of the application (no per-message events: one bulk operation). */
   async deleteAll(applicationId: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE channels SET last_message_id = NULL WHERE application_id = $1`, [applicationId]);
       await tx.query(`DELETE FROM messages WHERE application_id = $1`, [applicationId]);
     });
   }
