@@ -1,0 +1,212 @@
+/**
+ * `npm run bench:invoke` — function execution: cold start per driver, warm invoke on a runner, code-only deploy →
+ * first invocation, blocking round trip (embedded in-process bus vs Kafka, each beside the raw bus request-reply),
+ * and non-blocking throughput through the executor's consumer. Uses DATABASE_URL when set (else embedded
+ * PostgreSQL in a temp dir) and KAFKA_BROKERS for the Kafka rows (skipped when unset); Docker rows need a daemon
+ * and the base image. Prints a table and writes bench-results/invoke.json.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '@chatfn/config';
+import { FunctionDirectory } from '@chatfn/function-directory';
+import { createMessageBus, MessageBus } from '@chatfn/messaging';
+import { RunningService, startService } from '@chatfn/platform';
+import { CHATFN_ALL_IN_ONE } from '../apps/chatfn/chatfn.service';
+import { DockerExecutorDriver } from '../apps/executor/src/drivers/docker-executor.driver';
+import { ExecutorDriver, RuntimeSpec } from '../apps/executor/src/drivers/executor-driver';
+import { ProcessExecutorDriver } from '../apps/executor/src/drivers/process-executor.driver';
+import { ExecutorModule } from '../apps/executor/src/executor.module';
+import { installationRuntimeDir } from '../apps/executor/src/runners/runtime-spec.source';
+
+const REPO_ROOT = resolve(__dirname, '../..');
+const N = Number(process.env.BENCH_N ?? 300);
+
+interface Row {
+  measure: string;
+  setup: string;
+  n: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  meanMs?: number;
+  perSec?: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2);
+};
+const latencyRow = (measure: string, setup: string, xs: number[]): Row => ({
+  measure,
+  setup,
+  n: xs.length,
+  p50Ms: pct(xs, 50),
+  p99Ms: pct(xs, 99),
+  meanMs: +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2),
+});
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function driverRows(driver: ExecutorDriver, label: string): Promise<Row[]> {
+  const spec: RuntimeSpec = {
+    applicationId: 1,
+    key: 'bench',
+    directory: installationRuntimeDir(),
+    env: {},
+    chatBaseUrl: 'http://127.0.0.1:9/v1',
+    limits: { memoryMb: 128, cpus: 1, pids: 64 },
+  };
+  const cold: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = now();
+    const h = await driver.start({ ...spec, key: `cold-${i}` });
+    await h.init({});
+    await h.run({ invocationId: 'c', versionKey: 'v', script: 'async function handleEvent() { return 1; }', event: {}, depth: 0, timeoutMs: 5000 });
+    cold.push(now() - t);
+    await h.stop();
+  }
+  const h = await driver.start(spec);
+  await h.init({});
+  const warm: number[] = [];
+  const deploy: number[] = [];
+  const script = 'async function handleEvent(e) { return e.n; }';
+  for (let i = 0; i < N; i++) {
+    const t = now();
+    await h.run({ invocationId: `w${i}`, versionKey: 'fn:1:v1', script, event: { n: i }, depth: 0, timeoutMs: 5000 });
+    warm.push(now() - t);
+  }
+  for (let i = 0; i < 50; i++) {
+    const t = now();
+    await h.run({ invocationId: `d${i}`, versionKey: `fn:1:v${i + 2}`, script: `${script}\n// v${i + 2}`, event: { n: i }, depth: 0, timeoutMs: 5000 });
+    deploy.push(now() - t);
+  }
+  await h.stop();
+  return [
+    latencyRow('cold start → first result', label, cold),
+    latencyRow('warm invoke (runner round trip)', label, warm),
+    latencyRow('code-only deploy → first invocation (warm runner)', label, deploy),
+  ];
+}
+
+async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; svc: RunningService; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-'));
+  chmodSync(dir, 0o755); // embedded PostgreSQL runs as the postgres user when we are root
+  const setup = kafka ? 'Kafka' : 'embedded (in-process bus)';
+  const env: Record<string, string> = {
+    PORT: String(20000 + Math.floor(Math.random() * 20000)),
+    HOST: '127.0.0.1',
+    CHATFN_DATA_DIR: dir,
+    LOG_LEVEL: 'error',
+    CHATFN_EMBEDDED_PG_PORT: String(40000 + Math.floor(Math.random() * 20000)),
+    CHATFN_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
+  };
+  if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
+  if (kafka) env.KAFKA_BROKERS = kafka.join(',');
+  const svc = await startService({ ...CHATFN_ALL_IN_ONE, afterStart: undefined }, loadConfig(env));
+  const rows: Row[] = [];
+  const req = (script: string) => ({ applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 5000, depth: 0, event: { x: 1 }, draftScript: script });
+  const script = 'async function handleEvent(e) { return { body: "ok" }; }';
+  for (let i = 0; i < 20; i++) await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
+  const blocking: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t = now();
+    await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
+    blocking.push(now() - t);
+  }
+  rows.push(latencyRow('blocking round trip (bus request → runner → reply)', setup, blocking));
+
+  // Raw request-reply on a separate bus of the same kind: the transport's own cost.
+  const raw: MessageBus = createMessageBus({ kafkaBrokers: kafka, producer: 'bench', instanceId: `raw-${randomUUID().slice(0, 6)}`, partitions: 6 });
+  await raw.start();
+  const sub = await raw.respond('executor.execution.requested.v1', 'bench-raw', async () => ({ outcome: 'no-function', logs: '', durationMs: 0 }));
+  for (let i = 0; i < 20; i++) await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
+  const rawLat: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t = now();
+    await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
+    rawLat.push(now() - t);
+  }
+  await sub.close();
+  await raw.stop();
+  rows.push(latencyRow('raw bus request-reply (no function)', setup, rawLat));
+
+  // Non-blocking throughput: a synthetic function in the executor's directory, N requests, wait for N completions.
+  const fnId = 900_000 + Math.floor(Math.random() * 1000);
+  svc.app.select(ExecutorModule).get(FunctionDirectory).apply({
+    type: 'function.loaded',
+    version: 1,
+    function: {
+      id: fnId,
+      applicationId: 1,
+      triggerType: 'user.sent.message',
+      enabled: true,
+      currentVersionNumber: 1,
+      handlerScript: 'async function handleEvent(e) { return e.i; }',
+      timeoutMs: 5000,
+      failurePolicy: 'allow',
+    },
+  });
+  let done = 0;
+  let finished!: () => void;
+  const all = new Promise<void>((r) => (finished = r));
+  const count = N * 2;
+  const watch = await svc.bus.subscribe('executor.invocation.completed.v1', `bench-${randomUUID()}`, async (e) => {
+    if (e.payload.functionId === fnId && ++done === count) finished();
+  });
+  const t = now();
+  for (let i = 0; i < count; i++) {
+    await svc.bus.publish(
+      'router.invocation.requested.v1',
+      {
+        invocationId: randomUUID(),
+        applicationId: 1,
+        functionId: fnId,
+        triggerType: 'user.sent.message',
+        versionNumber: 1,
+        sourceEventId: randomUUID(),
+        channelId: i % 16,
+        depth: 0,
+        attempt: 1,
+        timeoutMs: 5000,
+        event: { i },
+      },
+      { key: `app:1:channel:${i % 16}` },
+    );
+  }
+  await all;
+  const secs = (now() - t) / 1000;
+  await watch.close();
+  rows.push({ measure: 'non-blocking throughput (request → completed, 16 channels)', setup, n: count, perSec: Math.round(count / secs) });
+  return { rows, svc, dir };
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
+  try {
+    rows.push(...(await driverRows(new DockerExecutorDriver(loadConfig({ EXECUTOR_DRIVER: 'docker' })), 'docker driver')));
+  } catch (e) {
+    console.warn(`docker rows skipped: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  for (const kafka of [undefined, process.env.KAFKA_BROKERS?.split(',')]) {
+    if (kafka === undefined && rows.some((r) => r.setup.startsWith('embedded'))) continue;
+    if (kafka !== undefined && !kafka[0]) continue;
+    const { rows: r, svc, dir } = await serverRows(kafka);
+    rows.push(...r);
+    await svc.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.table(rows);
+  const out = join(REPO_ROOT, 'bench-results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, 'invoke.json'),
+    JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), n: N, rows }, null, 2),
+  );
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
