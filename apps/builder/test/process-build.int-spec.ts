@@ -36,7 +36,7 @@ describe('builder, process driver (real npm registry)', () => {
     expect(b.live).toBe(true);
     expect(b.directory).toBe(join(h.dataDir, 'runtimes', b.contentHash));
     expect(b.lockfile).toContain('"lodash"');
-    expect(runIn(b.directory!, `console.log(r('lodash').VERSION, globalThis.initRan, r('chatkitty') ? 'sdk' : '')`)).toBe(
+    expect(runIn(b.directory!, `console.log(r('lodash').VERSION, globalThis.initRan, typeof r('chatkitty').ChatKitty === 'function' ? 'sdk' : '')`)).toBe(
       `4.17.21 init-${marker.slice(5)} sdk`,
     );
     expect(readFileSync(join(b.directory!, 'runner.js'), 'utf8').length).toBeGreaterThan(100);
