@@ -22,9 +22,9 @@ describe('npmErrorSummary', () => {
 
 describe('minimalNpmEnv', () => {
   it('hands npm PATH, HOME, the cache and egress settings only — never platform secrets', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { loadConfig } = require('@chatfn/config') as typeof import('@chatfn/config');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { minimalNpmEnv } = require('./npm-install') as typeof import('./npm-install');
     const config = loadConfig({
       CHATFN_TOKEN_SECRET: 's'.repeat(40),

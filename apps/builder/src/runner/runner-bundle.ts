@@ -42,7 +42,7 @@ export function loadRunnerBundle(root = installRoot()): RunnerBundle {
   if (existsSync(dist) && !(existsSync(src) && isTsRuntime())) return runnerBundleOf(readFileSync(dist));
   if (existsSync(src)) {
     // typescript is a dev dependency: only reached when running from sources.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const ts = require('typescript') as typeof import('typescript');
     const out = ts.transpileModule(readFileSync(src, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
