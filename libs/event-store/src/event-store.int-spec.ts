@@ -1,0 +1,222 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { EventStore } from './event-store';
+import { EventStoreError, EventStoreErrorCode } from './event-store.error';
+import { migratedDatabase } from './testing/test-database';
+import { testEnvelope } from './testing/test-envelopes';
+import { until } from './testing/until';
+
+describe('EventStore (PostgreSQL)', () => {
+  let db: Awaited<ReturnType<typeof migratedDatabase>>;
+  let dataSource: DataSource;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = await migratedDatabase('es_store');
+    dataSource = db.dataSource;
+    store = new EventStore(dataSource);
+  });
+  afterAll(() => db?.close());
+
+  const conflictOf = async (work: Promise<unknown>): Promise<EventStoreError> => {
+    const err = await work.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(EventStoreError);
+    expect((err as EventStoreError).code).toBe(EventStoreErrorCode.CONCURRENCY_CONFLICT);
+    return err as EventStoreError;
+  };
+
+  it('appends events and reads them back in version order', async () => {
+    const first = await store.transaction((m) =>
+      store.append(m, 'deploy-1', 'no-stream', [
+        { type: 'VersionSaved', data: { version: 1 }, metadata: { by: 'alice' } },
+        { type: 'VersionDeployed', data: { version: 1 } },
+      ]),
+    );
+    const second = await store.transaction((m) =>
+      store.append(m, 'deploy-1', 2, [{ type: 'VersionSaved', data: { version: 2 } }]),
+    );
+
+    expect(first).toEqual({ fromVersion: 1, toVersion: 2 });
+    expect(second).toEqual({ fromVersion: 3, toVersion: 3 });
+    const events = await store.read('deploy-1');
+    expect(events.map((e) => [e.version, e.type, e.data, e.metadata])).toEqual([
+      [1, 'VersionSaved', { version: 1 }, { by: 'alice' }],
+      [2, 'VersionDeployed', { version: 1 }, {}],
+      [3, 'VersionSaved', { version: 2 }, {}],
+    ]);
+    expect(events.every((e) => e.streamId === 'deploy-1' && e.recordedAt instanceof Date)).toBe(true);
+    expect(events[1].position).toBeGreaterThan(events[0].position);
+    expect((await store.read('deploy-1', 3)).map((e) => e.version)).toEqual([3]);
+    expect(await store.read('no-such-stream')).toEqual([]);
+  });
+
+  it("appends at the stream's current version with 'any'", async () => {
+    await store.append(dataSource.manager, 'any-1', 'any', [{ type: 'A', data: {} }]);
+    const result = await store.append(dataSource.manager, 'any-1', 'any', [{ type: 'B', data: {} }]);
+    expect(result).toEqual({ fromVersion: 2, toVersion: 2 });
+  });
+
+  it('rejects a wrong expected version with CONCURRENCY_CONFLICT and writes nothing', async () => {
+    await store.transaction((m) => store.append(m, 'wrong-1', 'no-stream', [{ type: 'A', data: {} }]));
+
+    const stale = await conflictOf(
+      store.transaction((m) => store.append(m, 'wrong-1', 0, [{ type: 'B', data: {} }])),
+    );
+    const ahead = await conflictOf(store.transaction((m) => store.append(m, 'wrong-1', 5, [{ type: 'B', data: {} }])));
+    await conflictOf(store.transaction((m) => store.append(m, 'wrong-1', 'no-stream', [{ type: 'B', data: {} }])));
+    await conflictOf(store.transaction((m) => store.append(m, 'never-written', 1, [{ type: 'B', data: {} }])));
+
+    expect(stale.details).toMatchObject({ streamId: 'wrong-1', expectedVersion: 0, actualVersion: 1 });
+    expect(ahead.details?.actualVersion).toBe(1);
+    expect((await store.read('wrong-1')).map((e) => e.type)).toEqual(['A']);
+    expect(await store.read('never-written')).toEqual([]);
+  });
+
+  it('lets exactly one of two concurrent appends at the same version win, leaving the loser usable', async () => {
+    await store.append(dataSource.manager, 'race-1', 'no-stream', [{ type: 'Created', data: {} }]);
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstAppended!: () => void;
+    const firstHasAppended = new Promise<void>((resolve) => (firstAppended = resolve));
+
+    // The first writer has inserted version 2 but not committed; the second must wait for it, then lose.
+    const first = store.transaction(async (m) => {
+      await store.append(m, 'race-1', 1, [{ type: 'ByFirst', data: {} }]);
+      firstAppended();
+      await firstMayCommit;
+    });
+    await firstHasAppended;
+    const second = store.transaction(async (m) => {
+      const lost = await conflictOf(
+        store.append(m, 'race-1', 1, [
+          { type: 'BySecond', data: {} },
+          { type: 'BySecondToo', data: {} },
+        ]),
+      );
+      // Its transaction can go on: record the failure and commit.
+      await store.append(m, 'race-1-failures', 'any', [{ type: 'AppendLost', data: {} }]);
+      return lost;
+    });
+    await until(async () => (await blockedOnLock(dataSource)) > 0, 'the second append to wait for the first');
+    releaseFirst();
+
+    await first;
+    expect((await second).details).toMatchObject({ streamId: 'race-1', expectedVersion: 1 });
+    expect((await store.read('race-1')).map((e) => e.type)).toEqual(['Created', 'ByFirst']);
+    expect((await store.read('race-1-failures')).map((e) => e.type)).toEqual(['AppendLost']);
+  });
+
+  it('lets one of many simultaneous writers with the same expected version win', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        store.transaction((m) => store.append(m, 'race-2', 'no-stream', [{ type: `By${i}`, data: {} }])),
+      ),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost.map((r) => (r.reason as EventStoreError).code)).toEqual(
+      Array(7).fill(EventStoreErrorCode.CONCURRENCY_CONFLICT),
+    );
+    expect(await store.read('race-2')).toHaveLength(1);
+  });
+
+  it("serialises simultaneous 'any' appends instead of failing them", async () => {
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.transaction((m) => store.append(m, 'any-2', 'any', [{ type: 'Tick', data: { i } }])),
+      ),
+    );
+    expect((await store.read('any-2')).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('commits state, events and outbox rows together, and rolls them back together', async () => {
+    await dataSource.query('CREATE TABLE IF NOT EXISTS widgets (id text PRIMARY KEY)');
+    const unitOfWork = (id: string, fail: boolean) =>
+      store.transaction(async (m: EntityManager) => {
+        await m.query('INSERT INTO widgets (id) VALUES ($1)', [id]);
+        await store.append(m, `widget-${id}`, 'no-stream', [{ type: 'WidgetCreated', data: { id } }]);
+        await store.enqueue(m, [testEnvelope(`widget-${id}`, { id })]);
+        if (fail) throw new Error('handler failed after writing');
+      });
+
+    await unitOfWork('kept', false);
+    await expect(unitOfWork('dropped', true)).rejects.toThrow('handler failed after writing');
+
+    const widgets: { id: string }[] = await dataSource.query('SELECT id FROM widgets');
+    const outbox: { key: string }[] = await dataSource.query(`SELECT key FROM outbox WHERE key LIKE 'widget-%'`);
+    expect(widgets.map((w) => w.id)).toEqual(['kept']);
+    expect(outbox.map((o) => o.key)).toEqual(['widget-kept']);
+    expect(await store.read('widget-kept')).toHaveLength(1);
+    expect(await store.read('widget-dropped')).toEqual([]);
+  });
+
+  it('stores envelopes in the outbox in the order given', async () => {
+    const envelopes = [testEnvelope('ord', { n: 1 }), testEnvelope('ord', { n: 2 }), testEnvelope('ord', { n: 3 })];
+    await store.transaction((m) => store.enqueue(m, envelopes));
+    const rows: { topic: string; envelope: { eventId: string } }[] = await dataSource.query(
+      `SELECT topic, envelope FROM outbox WHERE key = 'ord' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.envelope.eventId)).toEqual(envelopes.map((e) => e.eventId));
+    expect(rows[0].topic).toBe('test.outbox.recorded.v1');
+  });
+
+  it('feeds readAll in an order that never skips an event committed late', async () => {
+    const before = await readAllFrom(0);
+    const checkpoint = before.length ? before[before.length - 1].position : 0;
+
+    // `slow` takes the lower position but commits after `fast`.
+    let releaseSlow!: () => void;
+    const slowMayCommit = new Promise<void>((resolve) => (releaseSlow = resolve));
+    let slowAppended!: () => void;
+    const slowHasAppended = new Promise<void>((resolve) => (slowAppended = resolve));
+    const slow = store.transaction(async (m) => {
+      await store.append(m, 'feed-slow', 'no-stream', [{ type: 'Slow', data: {} }]);
+      slowAppended();
+      await slowMayCommit;
+    });
+    await slowHasAppended;
+    await store.transaction((m) => store.append(m, 'feed-fast', 'no-stream', [{ type: 'Fast', data: {} }]));
+
+    expect(await store.readAll(checkpoint)).toEqual([]);
+    releaseSlow();
+    await slow;
+
+    // Any open transaction on the server (other test files too) holds the feed back, so wait for it to catch up.
+    let fed = await store.readAll(checkpoint);
+    await until(async () => (fed = await store.readAll(checkpoint)).length === 2, 'both events in the feed');
+    expect(fed.map((e) => e.type).sort()).toEqual(['Fast', 'Slow']);
+    expect(await store.readAll(fed[fed.length - 1].position)).toEqual([]);
+    expect(fed.find((e) => e.type === 'Slow')!.position).toBeLessThan(fed.find((e) => e.type === 'Fast')!.position);
+  });
+
+  it('pages readAll with the last position as checkpoint', async () => {
+    const [{ total }]: { total: number }[] = await dataSource.query('SELECT count(*)::int AS total FROM events');
+    let all = await readAllFrom(0);
+    await until(async () => (all = await readAllFrom(0)).length === total, 'every event in the feed');
+    const paged = [];
+    let after = 0;
+    for (;;) {
+      const page = await store.readAll(after, 3);
+      if (page.length === 0) break;
+      paged.push(...page);
+      after = page[page.length - 1].position;
+    }
+    expect(paged.map((e) => e.position)).toEqual(all.map((e) => e.position));
+    expect(new Set(all.map((e) => e.position)).size).toBe(all.length);
+    await expect(store.readAll(987654321)).rejects.toMatchObject({ code: EventStoreErrorCode.INVALID_ARGUMENT });
+  });
+
+  async function readAllFrom(position: number) {
+    return store.readAll(position, 100_000);
+  }
+});
+
+async function blockedOnLock(dataSource: DataSource): Promise<number> {
+  const [{ n }]: { n: number }[] = await dataSource.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+  );
+  return n;
+}
