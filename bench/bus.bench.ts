@@ -13,7 +13,8 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChatEventPayload } from '@chatfn/contracts';
 import { InProcessMessageBus, KafkaMessageBus, MessageBus } from '@chatfn/messaging';
-import { Admin, Consumer, EachMessageHandler, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, Consumer, EachMessageHandler, Kafka, Partitioners, Producer } from 'kafkajs';
+import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../libs/messaging/src/kafka-logger';
 
 const CHAT = 'chat.event.recorded.v1';
 const EXECUTION = 'executor.execution.requested.v1';
@@ -230,7 +231,7 @@ class RawKafka {
   ) {}
 
   static async open(brokers: string[]): Promise<RawKafka> {
-    const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.WARN });
+    const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: KAFKA_LOG_LEVEL, logCreator: kafkaLogCreator });
     const admin = kafka.admin();
     await admin.connect();
     const run = uid();

@@ -1,7 +1,11 @@
 import { logCreator, logLevel } from 'kafkajs';
 
-/** What kafkajs reports during normal operation: every member join makes the others rejoin. */
-const ROUTINE = [/rebalancing/i];
+/**
+ * Error responses kafkajs retries by itself and reports anyway: rebalances (every member join makes the others
+ * rejoin) and a fresh broker or topic still electing its coordinator or leaders. If retries run out, the operation
+ * fails and its caller sees the error.
+ */
+const ROUTINE = [/rebalancing/i, /coordinator is loading/i, /coordinator is not available/i, /not the leader/i, /no leader/i, /leader not available/i];
 
 /** kafkajs logs every connect and join at INFO; the bus keeps WARN and ERROR, one line each. */
 export const KAFKA_LOG_LEVEL = logLevel.WARN;

@@ -19,9 +19,11 @@ export interface KafkaResponderParams {
 
 /** Requests answered at once by one member; beyond this the member stops taking new ones. */
 const MAX_IN_FLIGHT = 256;
-/** A request this late (clocks of two hosts may differ a little) has no caller left: skip it. */
-const STALE_GRACE_MS = 5000;
+/** A request this late has no caller left: skip it (the grace allows for some clock skew between hosts). */
+const STALE_GRACE_MS = 1000;
 const HEARTBEAT_TICK_MS = 1000;
+/** Positions are committed on a timer, not after each fetch: a commit round trip there would delay the next request. */
+const COMMIT_INTERVAL_MS = 1000;
 
 /**
  * A responder group member on a request topic. Each request is handed to a tracked task at once (requests need
@@ -32,6 +34,9 @@ const HEARTBEAT_TICK_MS = 1000;
 export class KafkaResponder implements Subscription {
   private readonly consumer: Consumer;
   private readonly tasks = new Set<Promise<void>>();
+  /** Next offset to read, per partition, not yet committed. */
+  private readonly positions = new Map<number, string>();
+  private commitTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
 
   private constructor(private readonly params: KafkaResponderParams) {
@@ -55,6 +60,8 @@ export class KafkaResponder implements Subscription {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.commitTimer);
+      await this.commit();
       await this.consumer.disconnect();
       while (this.tasks.size > 0) await Promise.all(this.tasks);
     })();
@@ -66,14 +73,32 @@ export class KafkaResponder implements Subscription {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: false });
     const joined = waitForJoin(this.consumer, topic);
+    // After a rebalance, positions of partitions this member may have lost must not overwrite their new owner's.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.positions.clear());
     await this.consumer.run({
+      autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, partitions),
       eachMessage: (payload) => this.accept(payload),
     });
     await commitStartPositions(this.consumer, admin, group, topic, await joined);
+    this.commitTimer = setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
+    this.commitTimer.unref();
+  }
+
+  private async commit(): Promise<void> {
+    if (this.positions.size === 0) return;
+    const { topic } = this.params;
+    const offsets = [...this.positions].map(([partition, offset]) => ({ topic, partition, offset }));
+    try {
+      await this.consumer.commitOffsets(offsets);
+      for (const { partition, offset } of offsets) if (this.positions.get(partition) === offset) this.positions.delete(partition);
+    } catch {
+      // During a rebalance; the next tick commits again (and an uncommitted request is at worst skipped as stale).
+    }
   }
 
   private async accept({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    this.positions.set(partition, (BigInt(message.offset) + 1n).toString());
     const headers = readHeaders(message.headers);
     const replyTo = headers[REPLY_HEADER.replyTo];
     const requestId = headers[REPLY_HEADER.requestId];

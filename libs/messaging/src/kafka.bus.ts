@@ -34,14 +34,17 @@ type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 interface Connected {
   kafka: Kafka;
   admin: Admin;
-  producer: Producer;
-  sender: BatchingProducer;
+  producers: Producer[];
+  /** Events: idempotent, never gives up, keeps per-key order. */
+  events: BatchingProducer;
+  /** Requests and replies: a caller waits with a deadline, so sends give up early and never queue behind events. */
+  rpc: BatchingProducer;
   replyConsumer: Consumer;
   replyGroup: string;
 }
 
 /**
- * The bus on Apache Kafka (kafkajs). Topics are created at start; messages are keyed by the envelope key through an
+ * The bus on Apache Kafka (kafkajs). Topics are created at start; events are keyed by the envelope key through an
  * idempotent producer with one request in flight, so one key's messages stay in order. Request-reply uses a reply
  * topic per instance and correlation headers; a request with no responder simply times out (Kafka cannot tell).
  */
@@ -62,10 +65,9 @@ export class KafkaMessageBus extends MessageBus {
     private readonly config: KafkaBusConfig,
   ) {
     super(producer);
-    if (!/^[A-Za-z0-9._-]+$/.test(config.instanceId)) {
-      throw new Error(`instanceId must be a valid topic name part, got "${config.instanceId}"`);
-    }
-    this.replyTopic = `chatfn.reply.${config.instanceId}`;
+    // Topic names allow [A-Za-z0-9._-] and 249 characters.
+    const instance = config.instanceId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 200);
+    this.replyTopic = `chatfn.reply.${instance}`;
     this.partitions = config.partitions ?? DEFAULT_PARTITIONS;
     this.subscriptionMaxWaitMs = config.subscriptionMaxWaitMs ?? 100;
   }
@@ -82,28 +84,41 @@ export class KafkaMessageBus extends MessageBus {
       retry: { initialRetryTime: 100, retries: 8 },
     });
     const admin = kafka.admin();
-    const producer = kafka.producer({
+    const events = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // Never give up on a send (limiting retries breaks the idempotent producer's ordering guarantees); the outbox
-      // relay waits, and a request's caller is released by its deadline.
+      // Limiting retries would break the idempotent producer's ordering guarantee; the outbox relay just waits.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
+    });
+    // A reply topic may be gone (its requester died and it was cleaned up): that reply must fail, not retry forever.
+    const rpc = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 },
     });
     const replyGroup = `${this.replyTopic}.${this.runId}`;
     const replyConsumer = kafka.consumer({ ...CONSUMER_DEFAULTS, groupId: replyGroup, maxWaitTimeInMs: REQUEST_MAX_WAIT_MS });
     try {
       await admin.connect();
       await this.createTopics(admin);
-      await producer.connect();
+      await Promise.all([events.connect(), rpc.connect()]);
       await this.startReplyConsumer(replyConsumer, admin, replyGroup);
     } catch (err) {
-      await Promise.allSettled([replyConsumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+      await Promise.allSettled([replyConsumer.disconnect(), events.disconnect(), rpc.disconnect(), admin.disconnect()]);
       this.state = 'stopped';
       throw err;
     }
-    this.connected = { kafka, admin, producer, sender: new BatchingProducer(producer), replyConsumer, replyGroup };
+    this.connected = {
+      kafka,
+      admin,
+      producers: [events, rpc],
+      events: new BatchingProducer(events),
+      rpc: new BatchingProducer(rpc),
+      replyConsumer,
+      replyGroup,
+    };
     this.state = 'running';
   }
 
@@ -116,7 +131,7 @@ export class KafkaMessageBus extends MessageBus {
     await connected.replyConsumer.disconnect();
     this.pending.rejectAll(new MessagingError('BUS_STOPPED', 'the bus stopped before the reply came'));
     this.state = 'stopped';
-    await connected.producer.disconnect();
+    await Promise.all(connected.producers.map((p) => p.disconnect()));
     await connected.admin.deleteGroups([connected.replyGroup]).catch(() => undefined);
     await connected.admin.disconnect();
   }
@@ -139,11 +154,11 @@ export class KafkaMessageBus extends MessageBus {
   }
 
   async publishEnvelopes(envelopes: Envelope[]): Promise<void> {
-    const { sender } = this.open();
+    const { events } = this.open();
     if (envelopes.length === 0) return;
     // An unknown topic would make the producer retry forever.
     for (const envelope of envelopes) assertCatalogueTopic(envelope.topic);
-    await sender.send(envelopes.map((envelope) => ({ topic: envelope.topic, message: encodeEnvelope(envelope) })));
+    await events.send(envelopes.map((envelope) => ({ topic: envelope.topic, message: encodeEnvelope(envelope) })));
   }
 
   protected async subscribeRaw(
@@ -167,7 +182,7 @@ export class KafkaMessageBus extends MessageBus {
   }
 
   protected requestRaw(envelope: Envelope, deadlineMs: number): Promise<unknown> {
-    const { sender } = this.open();
+    const { rpc } = this.open();
     const requestId = `${this.runId}-${++this.requestSeq}`;
     const reply = this.pending.add(requestId, envelope.topic, deadlineMs);
     const message = encodeEnvelope(envelope, {
@@ -175,7 +190,7 @@ export class KafkaMessageBus extends MessageBus {
       [REPLY_HEADER.requestId]: requestId,
       [REPLY_HEADER.deadlineAt]: String(Date.now() + deadlineMs),
     });
-    sender.send([{ topic: envelope.topic, message }]).catch((err: unknown) => {
+    rpc.send([{ topic: envelope.topic, message }]).catch((err: unknown) => {
       this.pending.reject(requestId, err instanceof Error ? err : new Error(errorMessage(err)));
     });
     return reply;
@@ -186,11 +201,11 @@ export class KafkaMessageBus extends MessageBus {
     group: string,
     handler: (envelope: Envelope) => Promise<unknown>,
   ): Promise<Subscription> {
-    const { kafka, admin, sender } = this.open();
+    const { kafka, admin, rpc } = this.open();
     const responder = await KafkaResponder.open({
       kafka,
       admin,
-      producer: sender,
+      producer: rpc,
       topic,
       group,
       handler,
