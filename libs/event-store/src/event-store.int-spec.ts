@@ -123,13 +123,23 @@ describe('EventStore (PostgreSQL)', () => {
     expect(await store.read('race-2')).toHaveLength(1);
   });
 
-  it("serialises simultaneous 'any' appends instead of failing them", async () => {
+  it("serialises simultaneous 'any' appends instead of failing them, enqueueing each once", async () => {
+    const envelopes = Array.from({ length: 8 }, (_, i) => testEnvelope('any-2', { i }));
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        store.transaction((m) => store.append(m, 'any-2', 'any', [{ type: 'Tick', data: { i } }])),
+      envelopes.map((env, i) =>
+        store.transaction((m) =>
+          store.append(m, 'any-2', 'any', [{ type: 'Tick', data: { i } }, { type: 'Tock', data: { i } }], {
+            enqueue: [env],
+          }),
+        ),
       ),
     );
-    expect((await store.read('any-2')).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const events = await store.read('any-2');
+    expect(events.map((e) => e.version)).toEqual(Array.from({ length: 16 }, (_, v) => v + 1));
+    // Each writer's two events stay together.
+    for (let v = 0; v < 16; v += 2) expect(events[v].data).toEqual(events[v + 1].data);
+    const [{ n }]: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE key = 'any-2'`);
+    expect(n).toBe(8);
   });
 
   it('commits state, events and outbox rows together, and rolls them back together', async () => {
@@ -151,6 +161,29 @@ describe('EventStore (PostgreSQL)', () => {
     expect(outbox.map((o) => o.key)).toEqual(['widget-kept']);
     expect(await store.read('widget-kept')).toHaveLength(1);
     expect(await store.read('widget-dropped')).toEqual([]);
+  });
+
+  it('enqueues envelopes given to append only when the append succeeds', async () => {
+    const outboxFor = async (key: string) =>
+      ((await dataSource.query('SELECT envelope FROM outbox WHERE key = $1 ORDER BY id', [key])) as {
+        envelope: { eventId: string };
+      }[]).map((r) => r.envelope.eventId);
+    const sent = [testEnvelope('with-append', { n: 1 }), testEnvelope('with-append', { n: 2 })];
+
+    await store.transaction((m) =>
+      store.append(m, 'with-append', 'no-stream', [{ type: 'A', data: {} }], { enqueue: sent }),
+    );
+    await conflictOf(
+      store.transaction((m) =>
+        store.append(m, 'with-append', 0, [{ type: 'B', data: {} }], { enqueue: [testEnvelope('with-append', {})] }),
+      ),
+    );
+    await conflictOf(
+      store.transaction((m) => store.append(m, 'with-append', 0, [], { enqueue: [testEnvelope('with-append', {})] })),
+    );
+
+    expect(await outboxFor('with-append')).toEqual(sent.map((e) => e.eventId));
+    expect((await store.read('with-append')).map((e) => e.type)).toEqual(['A']);
   });
 
   it('stores envelopes in the outbox in the order given', async () => {

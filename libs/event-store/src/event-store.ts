@@ -1,7 +1,7 @@
 import { Envelope } from '@chatfn/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventStoreError, EventStoreErrorCode } from './event-store.error';
-import { AppendResult, ExpectedVersion, NewEvent, StoredEvent } from './event-store.types';
+import { AppendOptions, AppendResult, ExpectedVersion, NewEvent, StoredEvent } from './event-store.types';
 import { outboxSignal } from './outbox-signal';
 import { preparedQuery } from './prepared-query';
 
@@ -11,9 +11,10 @@ const STREAM_LOCK_NAMESPACE = 0x63687374; // 'chst'
 /** 'any' appends retry after a concurrent writer took their version; past the first retry they hold the lock. */
 const MAX_ANY_ATTEMPTS = 10;
 
-// One round trip: reads the stream's version, checks it and inserts the batch only if it matches. A concurrent
-// writer's uncommitted row at one of our versions makes the INSERT wait for it; once it commits, ON CONFLICT skips
-// our row instead of raising 23505, so a conflict never aborts the caller's transaction.
+// One round trip: reads the stream's version, checks it, inserts the batch only if it matches and, if it all went
+// in, the outbox rows ($4, possibly none). A concurrent writer's uncommitted row at one of our versions makes the
+// INSERT wait for it; once it commits, ON CONFLICT skips our row instead of raising 23505, so a conflict never
+// aborts the caller's transaction.
 const APPEND_SQL = `
   WITH current AS (
     SELECT coalesce(max(version), 0) AS version FROM events WHERE stream_id = $1
@@ -25,6 +26,13 @@ const APPEND_SQL = `
     ORDER BY e.ord
     ON CONFLICT (stream_id, version) DO NOTHING
     RETURNING version
+  ), enqueued AS (
+    INSERT INTO outbox (topic, key, envelope)
+    SELECT o.env->>'topic', o.env->>'key', o.env
+    FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS o(env, ord)
+    WHERE ($3::int IS NULL OR (SELECT version FROM current) = $3::int)
+      AND (SELECT count(*) FROM appended) = jsonb_array_length($2::jsonb)
+    ORDER BY o.ord
   )
   SELECT current.version AS current, coalesce((SELECT array_agg(version) FROM appended), '{}') AS appended
   FROM current`;
@@ -74,27 +82,33 @@ export class EventStore {
    * Appends `events` to `streamId` if it is at `expectedVersion`, else throws `CONCURRENCY_CONFLICT` having written
    * nothing; the caller's transaction stays usable either way. A concurrent writer that got to a version first is a
    * conflict too, except for `'any'`, which retries at the new version. Appending no events only checks the version.
+   * `options.enqueue` writes those envelopes to the outbox in the same statement, as `enqueue` would, only if the
+   * append succeeds: one round trip instead of two.
    */
   async append(
     manager: EntityManager,
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: NewEvent[],
+    options: AppendOptions = {},
   ): Promise<AppendResult> {
     assertStreamId(streamId);
     const expected = expectedVersionNumber(expectedVersion);
     events.forEach(assertNewEvent);
-    const batch = JSON.stringify(events);
+    const envelopes = options.enqueue ?? [];
+    envelopes.forEach(assertEnvelope);
+    const params = [streamId, JSON.stringify(events), expected, JSON.stringify(envelopes)];
 
     for (let attempt = 1; ; attempt++) {
       const [{ current, appended }] = await preparedQuery<{ current: number; appended: number[] }>(
         manager,
         'chatfn_event_store_append',
         APPEND_SQL,
-        [streamId, batch, expected],
+        params,
       );
       const versionMatched = expected === null || current === expected;
       if (versionMatched && appended.length === events.length) {
+        if (envelopes.length > 0) outboxSignal.enqueued(manager);
         return { fromVersion: current + 1, toVersion: current + events.length };
       }
       if (appended.length > 0) {
@@ -151,11 +165,7 @@ export class EventStore {
    */
   async enqueue(manager: EntityManager, envelopes: Envelope[]): Promise<void> {
     if (envelopes.length === 0) return;
-    for (const env of envelopes) {
-      if (!env.topic || typeof env.key !== 'string' || !env.key || !env.eventId) {
-        throw new EventStoreError(EventStoreErrorCode.INVALID_ARGUMENT, 'envelope needs a topic, key and eventId');
-      }
-    }
+    envelopes.forEach(assertEnvelope);
     await preparedQuery(manager, 'chatfn_event_store_enqueue', ENQUEUE_SQL, [JSON.stringify(envelopes)]);
     outboxSignal.enqueued(manager);
   }
@@ -183,6 +193,12 @@ function assertNewEvent(event: NewEvent): void {
   }
   if (event.metadata !== undefined && (typeof event.metadata !== 'object' || event.metadata === null)) {
     throw new EventStoreError(EventStoreErrorCode.INVALID_ARGUMENT, `event ${event.type}: metadata must be an object`);
+  }
+}
+
+function assertEnvelope(env: Envelope): void {
+  if (!env.topic || typeof env.key !== 'string' || !env.key || !env.eventId) {
+    throw new EventStoreError(EventStoreErrorCode.INVALID_ARGUMENT, 'envelope needs a topic, key and eventId');
   }
 }
 

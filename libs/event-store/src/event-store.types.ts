@@ -1,3 +1,5 @@
+import { Envelope } from '@chatfn/contracts';
+
 /** `'no-stream'`: the stream must not exist yet (same as 0); `'any'`: append at whatever version it has. */
 export type ExpectedVersion = number | 'no-stream' | 'any';
 
@@ -17,6 +19,11 @@ export interface StoredEvent<D = Record<string, unknown>, M = Record<string, unk
   recordedAt: Date;
   /** Unique across all streams; `readAll`'s checkpoint. */
   position: number;
+}
+
+export interface AppendOptions {
+  /** Envelopes to write to the outbox with the events (same statement), only if the append succeeds. */
+  enqueue?: Envelope[];
 }
 
 export interface AppendResult {

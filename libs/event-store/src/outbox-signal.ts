@@ -23,7 +23,7 @@ export interface LocalRelay {
 export class OutboxSignal {
   private readonly relays = new Map<string, Set<LocalRelay>>();
   private readonly pending = new WeakSet<QueryRunner>();
-  private readonly hooked = new WeakSet<DataSource>();
+  private readonly subscribers = new WeakMap<DataSource, EntitySubscriberInterface>();
   private readonly notifying = new Map<string, { again: boolean }>();
   private readonly keys = new WeakMap<DataSource, string>();
 
@@ -50,21 +50,23 @@ export class OutboxSignal {
   }
 
   private hook(dataSource: DataSource): void {
-    if (this.hooked.has(dataSource)) return;
-    this.hooked.add(dataSource);
-    const subscriber: EntitySubscriberInterface = {
-      afterTransactionCommit: ({ queryRunner }) => {
-        // Also called when a nested transaction releases its savepoint: wait for the real commit.
-        if (queryRunner.isTransactionActive || !this.pending.has(queryRunner)) return;
-        this.pending.delete(queryRunner);
-        this.committed(dataSource);
-      },
-      afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) this.pending.delete(queryRunner);
-      },
-    };
-    // DataSource.initialize() replaces the array; an enqueue implies an initialized DataSource.
-    dataSource.subscribers.push(subscriber);
+    let subscriber = this.subscribers.get(dataSource);
+    if (!subscriber) {
+      subscriber = {
+        afterTransactionCommit: ({ queryRunner }) => {
+          // Also called when a nested transaction releases its savepoint: wait for the real commit.
+          if (queryRunner.isTransactionActive || !this.pending.has(queryRunner)) return;
+          this.pending.delete(queryRunner);
+          this.committed(dataSource);
+        },
+        afterTransactionRollback: ({ queryRunner }) => {
+          if (!queryRunner.isTransactionActive) this.pending.delete(queryRunner);
+        },
+      };
+      this.subscribers.set(dataSource, subscriber);
+    }
+    // DataSource.initialize() replaces the subscriber list, so check it is still there.
+    if (!dataSource.subscribers.includes(subscriber)) dataSource.subscribers.push(subscriber);
   }
 
   private committed(dataSource: DataSource): void {

@@ -44,16 +44,16 @@ describe('append + enqueue + relay throughput (PostgreSQL)', () => {
       await until(() => relay.status().leader, 'the relay to lead');
       let next = 0;
       started = performance.now();
-      // Like chat: each message appends to its channel's stream ('any') and enqueues envelopes keyed by channel.
+      // Like chat: each message appends to its channel's stream ('any') and enqueues envelopes keyed by channel, in
+      // one statement.
       await Promise.all(
         Array.from({ length: WRITERS }, async () => {
           for (let i = next++; i < TRANSACTIONS; i = next++) {
             const channel = `channel-${i % CHANNELS}`;
             const envelopes = [testEnvelope(channel, { message: i }), testEnvelope(channel, { notification: i })];
-            await store.transaction(async (m) => {
-              await store.append(m, channel, 'any', [{ type: 'MessageSent', data: { i } }]);
-              await store.enqueue(m, envelopes);
-            });
+            await store.transaction((m) =>
+              store.append(m, channel, 'any', [{ type: 'MessageSent', data: { i } }], { enqueue: envelopes }),
+            );
             const now = performance.now();
             for (const e of envelopes) committedAt.set(e.eventId, now);
             sentTogether.push([envelopes[0].eventId, envelopes[1].eventId]);
