@@ -1,13 +1,23 @@
-import { Admin, Consumer, IMemberAssignment } from 'kafkajs';
+import { Admin, Consumer, ConsumerConfig, IMemberAssignment } from 'kafkajs';
 import { errorMessage } from './backoff';
 
-/** Consumer settings shared by every consumer of the bus. */
-export const CONSUMER_DEFAULTS = {
-  // A joining member is noticed by the others at their next heartbeat: keep joins (and so subscribe) quick.
-  heartbeatInterval: 1000,
-  sessionTimeout: 30_000,
-  allowAutoTopicCreation: false,
-} as const;
+export interface ConsumerTuning {
+  /** Fetch long-poll: how long the broker holds a fetch when there is nothing to return. */
+  maxWaitTimeInMs: number;
+  /** A member silent this long is removed from its group (heartbeats go every second). */
+  sessionTimeout: number;
+}
+
+/** Settings shared by every consumer of the bus. */
+export function consumerConfig(groupId: string, tuning: ConsumerTuning): ConsumerConfig {
+  return {
+    groupId,
+    ...tuning,
+    // A joining member is noticed by the others at their next heartbeat: keep joins (and so subscribe) quick.
+    heartbeatInterval: 1000,
+    allowAutoTopicCreation: false,
+  };
+}
 
 /** Long enough for a production broker's group.initial.rebalance.delay.ms and a rebalance behind a slow handler. */
 export const JOIN_TIMEOUT_MS = 60_000;

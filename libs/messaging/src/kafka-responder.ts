@@ -2,7 +2,7 @@ import { Envelope } from '@chatfn/contracts';
 import { Admin, Consumer, EachMessagePayload, Kafka, Message } from 'kafkajs';
 import { errorMessage } from './backoff';
 import { decodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
-import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
 import { BatchingProducer } from './kafka-producer';
 import { Subscription } from './message-bus';
 
@@ -14,7 +14,7 @@ export interface KafkaResponderParams {
   group: string;
   handler: (envelope: Envelope) => Promise<unknown>;
   partitions: number;
-  maxWaitTimeInMs: number;
+  tuning: ConsumerTuning;
 }
 
 /** Requests answered at once by one member; beyond this the member stops taking new ones. */
@@ -40,11 +40,7 @@ export class KafkaResponder implements Subscription {
   private closing?: Promise<void>;
 
   private constructor(private readonly params: KafkaResponderParams) {
-    this.consumer = params.kafka.consumer({
-      ...CONSUMER_DEFAULTS,
-      groupId: params.group,
-      maxWaitTimeInMs: params.maxWaitTimeInMs,
-    });
+    this.consumer = params.kafka.consumer(consumerConfig(params.group, params.tuning));
   }
 
   static async open(params: KafkaResponderParams): Promise<KafkaResponder> {

@@ -1,7 +1,7 @@
 import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage, redeliveryDelayMs } from './backoff';
 import { decodeEnvelope } from './kafka-codec';
-import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
 import { MessageHandler, Subscription } from './message-bus';
 
 export interface KafkaSubscriptionParams {
@@ -12,7 +12,7 @@ export interface KafkaSubscriptionParams {
   handler: MessageHandler<unknown>;
   fromBeginning: boolean;
   concurrency: number;
-  maxWaitTimeInMs: number;
+  tuning: ConsumerTuning;
 }
 
 /** While a handler runs, the group is told every second that this member is alive. */
@@ -23,9 +23,12 @@ const HEARTBEAT_TICK_MS = 1000;
  * messages in order; an offset is committed only after its handler succeeded.
  *
  * A failing handler does not block the consumer: its partition is paused without resolving the failed offset and
- * resumed after a backoff, so the next fetch starts again at that message (its key's later messages wait, other
- * partitions go on). Note that kafkajs fetches again only when every batch of the previous fetch is done, so a
- * long handler delays the other partitions of this member: hand long work off to a tracked task.
+ * resumed after a backoff, so the next fetch starts again at that message (the partition's later messages, its key's
+ * among them, wait; other partitions go on).
+ *
+ * Long handlers: while one runs, a ticker heartbeats every second, so the member stays in its group however long
+ * it takes. But kafkajs fetches again only when every batch of the previous fetch is done, so a long handler holds
+ * up this member's other partitions: hand long work off to a tracked task.
  */
 export class KafkaSubscription implements Subscription {
   private readonly consumer: Consumer;
@@ -39,11 +42,7 @@ export class KafkaSubscription implements Subscription {
   private closing?: Promise<void>;
 
   private constructor(private readonly params: KafkaSubscriptionParams) {
-    this.consumer = params.kafka.consumer({
-      ...CONSUMER_DEFAULTS,
-      groupId: params.group,
-      maxWaitTimeInMs: params.maxWaitTimeInMs,
-    });
+    this.consumer = params.kafka.consumer(consumerConfig(params.group, params.tuning));
   }
 
   static async open(params: KafkaSubscriptionParams): Promise<KafkaSubscription> {

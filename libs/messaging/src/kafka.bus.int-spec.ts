@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { runBusContract } from './bus.contract';
+import { ChatEventPayload } from '@chatfn/contracts';
+import { runBusContract, waitFor } from './bus.contract';
 import { KafkaMessageBus } from './kafka.bus';
 
 function brokers(): string[] {
@@ -40,5 +41,29 @@ describe('KafkaMessageBus', () => {
       quiet.mockRestore();
     }
     expect(await bus.ready()).toBe(false);
+  }, 60_000);
+
+  it('keeps a member whose handler outlasts the session timeout in its group: no redelivery', async () => {
+    const run = randomUUID().slice(0, 8);
+    const bus = new KafkaMessageBus('contract-test', { brokers: brokers(), instanceId: `long-${run}`, sessionTimeoutMs: 6000 });
+    await bus.start();
+    try {
+      const event = (n: number): ChatEventPayload => ({ applicationId: 1, type: 'long', depth: 0, data: { run, n } });
+      const calls: number[] = [];
+      await bus.subscribe('chat.event.recorded.v1', `long-${run}`, async (env) => {
+        if (env.payload.data.run !== run) return;
+        calls.push(env.payload.data.n as number);
+        // Simulates a handler running longer than the session timeout: without heartbeats meanwhile, the member
+        // would be dropped, its commit refused, and the message delivered again.
+        if (env.payload.data.n === 1) await new Promise((resolve) => setTimeout(resolve, 9000));
+      });
+      await bus.publish('chat.event.recorded.v1', event(1), { key: run });
+      await bus.publish('chat.event.recorded.v1', event(2), { key: run });
+
+      await waitFor(() => calls.includes(2), 30_000);
+      expect(calls).toEqual([1, 2]);
+    } finally {
+      await bus.stop();
+    }
   }, 60_000);
 });

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Envelope, REQUEST_TOPIC_NAMES, TOPIC_NAMES } from '@chatfn/contracts';
 import { Admin, Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { errorMessage } from './backoff';
+import { assertCatalogueTopic } from './catalogue';
 import { decodeJson, encodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
-import { commitStartPositions, CONSUMER_DEFAULTS, waitForJoin } from './kafka-group';
+import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
 import { KAFKA_LOG_LEVEL, kafkaLogCreator } from './kafka-logger';
 import { BatchingProducer } from './kafka-producer';
 import { KafkaResponder } from './kafka-responder';
 import { KafkaSubscription } from './kafka-subscription';
-import { assertCatalogueTopic } from './catalogue';
 import { MessageBus, MessageHandler, MessagingError, SubscribeOptions, Subscription } from './message-bus';
 import { PendingRequests } from './pending-requests';
 
@@ -22,11 +22,14 @@ export interface KafkaBusConfig {
   partitions?: number;
   /** Fetch long-poll of subscription consumers (default 100 ms; request and reply consumers use 10 ms). */
   subscriptionMaxWaitMs?: number;
+  /** A consumer silent this long leaves its group (default 30 s; the broker allows 6 s to 30 min by default). */
+  sessionTimeoutMs?: number;
 }
 
 const DEFAULT_PARTITIONS = 6;
 const DEFAULT_CONCURRENCY = 8;
-const REQUEST_MAX_WAIT_MS = 10;
+/** Fetch long-poll of request and reply consumers (a fetch returns as soon as data comes, whatever this is). */
+const RPC_MAX_WAIT_MS = 10;
 const READY_TIMEOUT_MS = 2000;
 
 type BusState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -51,7 +54,8 @@ interface Connected {
 export class KafkaMessageBus extends MessageBus {
   readonly replyTopic: string;
   private readonly partitions: number;
-  private readonly subscriptionMaxWaitMs: number;
+  private readonly subscriptionTuning: ConsumerTuning;
+  private readonly rpcTuning: ConsumerTuning;
   private readonly pending = new PendingRequests();
   private readonly subscriptions = new Set<Subscription>();
   /** Distinguishes this run's requests from those of an earlier run with the same instance id. */
@@ -69,7 +73,9 @@ export class KafkaMessageBus extends MessageBus {
     const instance = config.instanceId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 200);
     this.replyTopic = `chatfn.reply.${instance}`;
     this.partitions = config.partitions ?? DEFAULT_PARTITIONS;
-    this.subscriptionMaxWaitMs = config.subscriptionMaxWaitMs ?? 100;
+    const sessionTimeout = config.sessionTimeoutMs ?? 30_000;
+    this.subscriptionTuning = { maxWaitTimeInMs: config.subscriptionMaxWaitMs ?? 100, sessionTimeout };
+    this.rpcTuning = { maxWaitTimeInMs: RPC_MAX_WAIT_MS, sessionTimeout };
   }
 
   async start(): Promise<void> {
@@ -99,7 +105,7 @@ export class KafkaMessageBus extends MessageBus {
       retry: { retries: 3, initialRetryTime: 50, maxRetryTime: 500 },
     });
     const replyGroup = `${this.replyTopic}.${this.runId}`;
-    const replyConsumer = kafka.consumer({ ...CONSUMER_DEFAULTS, groupId: replyGroup, maxWaitTimeInMs: REQUEST_MAX_WAIT_MS });
+    const replyConsumer = kafka.consumer(consumerConfig(replyGroup, this.rpcTuning));
     try {
       await admin.connect();
       await this.createTopics(admin);
@@ -176,7 +182,7 @@ export class KafkaMessageBus extends MessageBus {
       handler,
       fromBeginning: opts.fromBeginning ?? false,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
-      maxWaitTimeInMs: this.subscriptionMaxWaitMs,
+      tuning: this.subscriptionTuning,
     });
     return this.track(subscription);
   }
@@ -191,7 +197,8 @@ export class KafkaMessageBus extends MessageBus {
       [REPLY_HEADER.deadlineAt]: String(Date.now() + deadlineMs),
     });
     rpc.send([{ topic: envelope.topic, message }]).catch((err: unknown) => {
-      this.pending.reject(requestId, err instanceof Error ? err : new Error(errorMessage(err)));
+      // It reached no responder: callers treat this like a missing responder (their failure policy applies).
+      this.pending.reject(requestId, new MessagingError('NO_RESPONDER', `request could not be sent: ${errorMessage(err)}`));
     });
     return reply;
   }
@@ -210,7 +217,7 @@ export class KafkaMessageBus extends MessageBus {
       group,
       handler,
       partitions: this.partitions,
-      maxWaitTimeInMs: REQUEST_MAX_WAIT_MS,
+      tuning: this.rpcTuning,
     });
     return this.track(responder);
   }
