@@ -44,7 +44,7 @@ describe('OutboxRelay (PostgreSQL)', () => {
     return n;
   }
 
-  it('publishes a commit as soon as it is notified, without waiting for the poll', async () => {
+  it('publishes a commit at once, without waiting for the poll', async () => {
     const bus = new RecordingBus();
     const r = relay(bus, { pollIntervalMs: 60_000 });
     await r.start();
@@ -57,6 +57,18 @@ describe('OutboxRelay (PostgreSQL)', () => {
     await until(() => bus.published.length === 1, 'the envelope to be published', 2_000);
     expect(Date.now() - committedAt).toBeLessThan(1_000);
     expect(bus.published[0]).toEqual(JSON.parse(JSON.stringify(env)));
+  });
+
+  it('is woken by the outer commit when the envelopes were written in a nested transaction', async () => {
+    const bus = new RecordingBus();
+    const r = relay(bus, { pollIntervalMs: 60_000 });
+    await r.start();
+    await until(() => r.status().leader, 'the relay to lead');
+    const env = testEnvelope('k', { nested: true });
+
+    await store.transaction((outer) => outer.transaction((inner) => store.enqueue(inner, [env])));
+
+    await until(() => bus.published.length === 1, 'the envelope to be published', 2_000);
   });
 
   it('is woken by NOTIFY when the writer is in another process', async () => {
