@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { FilesModule } from './files/files.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { ImportsModule } from './imports/imports.module';
 import { JobsModule } from './jobs/jobs.module';
 import { OAuthModule } from './oauth/oauth.module';
@@ -31,6 +32,7 @@ import { UsersModule } from './users/users.module';
     OpenApiModule,
     ChannelsModule,
     MessagesModule,
+    GatewayModule,
   ],
 })
 export class ChatModule {}

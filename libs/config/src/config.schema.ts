@@ -79,6 +79,15 @@ export const ConfigSchema = z.object({
   CHATFN_RUNNER_IDLE_MS: int(300_000, 1000),
   CHATFN_INVOCATION_LOG_MAX_BYTES: int(65_536, 1024),
   CHATFN_INVOCATION_RETENTION_DAYS: int(30, 1),
+  // --- real-time gateway (/rtm/websocket)
+  /** Open WebSocket connections one process accepts; more are refused with HTTP 503 at the upgrade. */
+  CHATFN_GATEWAY_MAX_CONNECTIONS: int(20_000, 1),
+  /** Largest STOMP frame (bytes) a client may send; a larger one closes the connection with an ERROR frame. */
+  CHATFN_GATEWAY_MAX_FRAME_BYTES: int(65_536, 1024),
+  /** Requests (SEND and relay SUBSCRIBE frames) per second per connection, burst 2x; beyond: RateLimitedError. */
+  CHATFN_GATEWAY_RATE: int(50, 1),
+  /** Server-to-client STOMP heart-beat interval (ms). */
+  CHATFN_GATEWAY_HEARTBEAT_MS: int(10_000, 1000),
   // --- observability
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   CHATFN_TRACING: bool.default('false'),

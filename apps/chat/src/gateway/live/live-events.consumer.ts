@@ -1,0 +1,147 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ChatEventPayload } from '@chatfn/contracts';
+import { ChatfnConfig } from '@chatfn/config';
+import { MessageBus, Subscription } from '@chatfn/messaging';
+import { stompChannel, stompCurrentUser, stompMessage, stompReadReceipt, stompUser, Topics } from '../stompx/destinations';
+import { TopicHub } from '../topic-hub';
+
+type Json = Record<string, unknown>;
+
+/** One StompX event to publish: topic destination, event type and resource. */
+export interface LiveEvent {
+  topic: string;
+  type: string;
+  resource: unknown;
+}
+
+/**
+ * Chat event → the StompX events the `@chatkitty/core` client listens for (research/stompx-protocol.md §5.2).
+ * Pure, so it is unit-tested without a bus.
+ */
+export function liveEventsOf(e: ChatEventPayload): LiveEvent[] {
+  const d = e.data as Json;
+  const cid = e.channelId;
+  const out: LiveEvent[] = [];
+  const user = d.user as Json | undefined;
+  const channel = d.channel as Json | undefined;
+  switch (e.type) {
+    case 'user.sent.message': {
+      const m = d.message as Json;
+      if (cid === undefined || !m) break;
+      out.push({ topic: Topics.channel(cid, 'messages'), type: m.parentId !== undefined ? 'thread.message.created' : 'channel.message.created', resource: stompMessage(m) });
+      break;
+    }
+    case 'system.sent.message':
+      if (cid !== undefined && d.message) out.push({ topic: Topics.channel(cid, 'messages'), type: 'channel.message.created', resource: stompMessage(d.message as Json) });
+      break;
+    case 'message.updated':
+    case 'message.deleted':
+      if (cid !== undefined && d.message) {
+        out.push({ topic: Topics.channel(cid, 'messages'), type: e.type === 'message.updated' ? 'channel.message.updated' : 'channel.message.deleted', resource: stompMessage(d.message as Json) });
+      }
+      break;
+    case 'user.received.notification': {
+      const n = d.notification as Json;
+      if (!user || !n) break;
+      const data: Json = { ...(n.data as Json), recipient: stompUser(user) };
+      if (data.message) data.message = stompMessage(data.message as Json);
+      const resource: Json = { ...n, data, channel: n.channel ? stompChannel(n.channel as Json) : null, readTime: n.readTime ?? null };
+      out.push({ topic: Topics.user(Number(user.id), 'notifications'), type: 'user.notification.created', resource });
+      break;
+    }
+    case 'user.read.message': {
+      const m = d.message as Json;
+      const r = d.receipt as Json;
+      if (cid === undefined || !m || !user) break;
+      const receipt = stompReadReceipt(user, String(r?.createdTime ?? new Date().toISOString()), Number(m.id));
+      out.push({ topic: Topics.channel(cid, 'readReceipts'), type: 'message.read_receipt.created', resource: receipt });
+      out.push({ topic: Topics.user(Number(user.id), 'readReceipts'), type: 'message.read_receipt.created', resource: receipt });
+      const author = (m.user as Json | undefined)?.id;
+      if (author !== undefined && Number(author) !== Number(user.id)) {
+        out.push({ topic: Topics.user(Number(author), 'readReceipts'), type: 'message.read_receipt.created', resource: receipt });
+      }
+      break;
+    }
+    case 'user.triggered.event':
+    case 'system.triggered.event': {
+      const ev = d.event as Json;
+      if (cid === undefined || !ev) break;
+      const resource: Json = { type: ev.type, properties: ev.properties ?? {}, _relays: { channel: `/application/channels/${cid}.relay` } };
+      if (user) resource.user = stompUser(user);
+      out.push({ topic: Topics.channel(cid, 'events'), type: 'channel.event.triggered', resource });
+      break;
+    }
+    case 'user.started.chat_session':
+      if (cid !== undefined && user) out.push({ topic: Topics.channel(cid, 'participants'), type: 'channel.participant.active', resource: stompUser(user) });
+      break;
+    case 'channel.member.added':
+      if (cid !== undefined && user && channel) {
+        out.push({ topic: Topics.channel(cid, 'members'), type: 'channel.member.joined', resource: stompUser(user) });
+        out.push({ topic: Topics.user(Number(user.id), 'channels'), type: 'user.channel.joined', resource: stompChannel(channel) });
+      }
+      break;
+    case 'channel.member.removed':
+      if (cid !== undefined && user && channel) {
+        out.push({ topic: Topics.channel(cid, 'members'), type: 'channel.member.left', resource: stompUser(user) });
+        out.push({ topic: Topics.user(Number(user.id), 'channels'), type: 'me.channel.left', resource: stompChannel(channel) });
+      }
+      break;
+    case 'channel.updated':
+      if (cid !== undefined && channel) out.push({ topic: Topics.channel(cid, 'self'), type: 'channel.self.updated', resource: stompChannel(channel) });
+      break;
+    case 'channel.deleted':
+      if (cid !== undefined && channel) out.push({ topic: Topics.channel(cid, 'self'), type: 'channel.self.deleted', resource: stompChannel(channel) });
+      break;
+    case 'user.updated':
+      if (user) out.push({ topic: Topics.user(Number(user.id), 'self'), type: 'user.self.updated', resource: stompCurrentUser(camel(user)) });
+      break;
+  }
+  return out;
+}
+
+/** `user.updated` carries the Platform API's snake_case user (`display_name`, ...); the StompX client wants camelCase. */
+function camel(u: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(u)) out[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
+/**
+ * Live delivery across gateway instances: every instance consumes `chat.event.recorded.v1` in its own consumer
+ * group (so each sees every event) and fans each event out to its local subscribers through the `TopicHub`.
+ */
+@Injectable()
+export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('GatewayLive');
+  private subscription?: Subscription;
+  /** Events fanned out (for diagnostics and the benchmark). */
+  delivered = 0;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly hub: TopicHub,
+    private readonly config: ChatfnConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = await this.bus.subscribe(
+      'chat.event.recorded.v1',
+      `gateway-${this.config.instanceId}`,
+      async (env) => {
+        for (const ev of liveEventsOf(env.payload)) {
+          try {
+            this.delivered += this.hub.publish(env.payload.applicationId, ev.topic, ev.type, ev.resource);
+          } catch (e) {
+            // A delivery failure must never block the partition: log and go on.
+            this.logger.error(`fan-out of ${env.payload.type} failed: ${String(e)}`);
+          }
+        }
+      },
+      { fromBeginning: false, concurrency: 32 },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.close();
+  }
+}
