@@ -2,15 +2,17 @@ import { z } from 'zod';
 
 /**
  * Platform API resource shapes as they travel inside chat events. Field names are exactly the `chatkitty@2.106.8`
- * SDK's; the schemas check the fields functions rely on and let the rest through unchanged.
+ * SDK's wire format (snake_case, with the SDK's own exceptions such as `isGuest`), so a function receives the same
+ * JSON the Platform API returns; the schemas check the fields functions rely on and let the rest through unchanged.
+ * The trigger payloads' own keys (`user`, `channel`, `userHasActiveSession`, ...) are camelCase as in ChatKitty.
  */
 export const ChatUserSchema = z
   .object({
     id: z.number().int(),
     type: z.enum(['PERSON', 'BOT']),
     name: z.string(),
-    displayName: z.string(),
-    displayPictureUrl: z.string().optional(),
+    display_name: z.string(),
+    display_picture_url: z.string().optional(),
     isGuest: z.boolean(),
     presence: z.object({ online: z.boolean(), status: z.string() }).passthrough().optional(),
     properties: z.record(z.unknown()),
@@ -22,7 +24,7 @@ export const ChannelSchema = z
   .object({
     id: z.number().int(),
     type: z.enum(['PUBLIC', 'PRIVATE', 'DIRECT']),
-    createdTime: z.string(),
+    created_time: z.string(),
     properties: z.record(z.unknown()),
   })
   .passthrough();
@@ -32,9 +34,9 @@ export const MessageSchema = z
   .object({
     id: z.number().int(),
     type: z.enum(['TEXT', 'FILE', 'SYSTEM_TEXT', 'SYSTEM_FILE']),
-    channelId: z.number().int(),
-    createdTime: z.string(),
-    nestedLevel: z.number().int(),
+    channel_id: z.number().int(),
+    created_time: z.string(),
+    nested_level: z.number().int(),
     properties: z.record(z.unknown()),
     body: z.string().optional(),
   })
@@ -48,11 +50,11 @@ export const NotificationSchema = z
     body: z.string(),
     data: z.object({ type: z.string() }).passthrough(),
     muted: z.boolean(),
-    createdTime: z.string(),
+    created_time: z.string(),
   })
   .passthrough();
 
-export const ReadReceiptSchema = z.object({ user: z.record(z.unknown()), createdTime: z.string() }).passthrough();
+export const ReadReceiptSchema = z.object({ user: z.record(z.unknown()), created_time: z.string() }).passthrough();
 
 export const ChannelGenericEventSchema = z
   .object({ type: z.string(), properties: z.record(z.unknown()), user: z.record(z.unknown()).optional() })

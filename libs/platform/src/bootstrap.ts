@@ -79,7 +79,7 @@ export async function startService(def: ServiceDefinition, config: ChatfnConfig 
     logger: LEVELS.slice(0, LEVELS.indexOf(config.env.LOG_LEVEL) + 1),
   });
   const limit = config.env.CHATFN_MAX_BODY;
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json', 'application/merge-patch+json'] }));
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json', 'application/merge-patch+json', 'application/json+merge-patch'] }));
   app.use(express.urlencoded({ limit, extended: false }));
   app.useGlobalFilters(new ApiErrorFilter());
   app.disable('x-powered-by');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -16,6 +16,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   const databaseDir = join(dataDir, 'postgres');
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
   mkdirSync(dataDir, { recursive: true });
+  // As root, postgres runs as the `postgres` user (createPostgresUser), which must be able to reach the data dir.
+  chmodSync(dataDir, 0o755);
+  const logFile = join(dataDir, 'postgres.log');
   const pg = new EmbeddedPostgres({
     databaseDir,
     user: 'chatfn',
@@ -23,11 +26,19 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     port,
     persistent: true,
     createPostgresUser: true,
-    onLog: () => undefined,
-    onError: (e: unknown) => console.error('[postgres]', e),
+    // The C locale exists on every machine (en_US.UTF-8 often does not).
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`, '-c', 'max_connections=200'],
+    onLog: (m: string) => appendFileSync(logFile, m),
+    onError: (e: unknown) => appendFileSync(logFile, `ERROR: ${e instanceof Error ? e.stack : String(e)}\n`),
   });
-  if (fresh) await pg.initialise();
-  await pg.start();
+  try {
+    if (fresh) await pg.initialise();
+    await pg.start();
+  } catch (e) {
+    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
+    throw new Error(`embedded PostgreSQL failed to start (${String(e)}); log ${logFile}:\n${tail}`);
+  }
   const url = `postgres://chatfn:chatfn@127.0.0.1:${port}/chatfn`;
   const admin = new Client({ connectionString: `postgres://chatfn:chatfn@127.0.0.1:${port}/postgres` });
   await admin.connect();
