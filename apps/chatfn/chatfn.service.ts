@@ -3,6 +3,7 @@ import { BUILDER_MIGRATIONS } from '../builder/src/builder.migrations';
 import { BuilderModule } from '../builder/src/builder.module';
 import { CHAT_MIGRATIONS } from '../chat/src/chat.migrations';
 import { ChatModule } from '../chat/src/chat.module';
+import { DashboardModule } from '../dashboard/src/dashboard.module';
 import { EXECUTOR_MIGRATIONS } from '../executor/src/executor.migrations';
 import { ExecutorModule } from '../executor/src/executor.module';
 import { REGISTRY_MIGRATIONS } from '../registry/src/registry.migrations';
@@ -14,7 +15,7 @@ import { RouterModule } from '../router/src/router.module';
 export const CHATFN_ALL_IN_ONE: ServiceDefinition = {
   name: 'chatfn',
   embeddedDatabase: true,
-  modules: [ChatModule, RegistryModule, BuilderModule, RouterModule, ExecutorModule],
+  modules: [ChatModule, RegistryModule, BuilderModule, RouterModule, ExecutorModule, DashboardModule],
   migrations: [...CHAT_MIGRATIONS, ...REGISTRY_MIGRATIONS, ...BUILDER_MIGRATIONS, ...ROUTER_MIGRATIONS, ...EXECUTOR_MIGRATIONS],
   afterStart: async (_app, ctx) => {
     const bus = ctx.config.kafkaBrokers ? `Kafka ${ctx.config.kafkaBrokers.join(',')}` : 'in-process bus';
