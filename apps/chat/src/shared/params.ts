@@ -12,7 +12,7 @@ export function idParam(value: string, field = 'id'): number {
 
 /** A secret name: 1-128 chars of letters, digits, `_ - .`. */
 export function secretName(value: string): string {
-  if (!/^[\w.\-]{1,128}$/.test(value)) {
+  if (!/^[\w.-]{1,128}$/.test(value)) {
     throw ApiException.badRequest('name: must be 1-128 letters, digits, _ - or .', { errors: [{ field: 'name', message: 'invalid secret name' }] });
   }
   return value;

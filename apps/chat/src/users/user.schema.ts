@@ -29,8 +29,8 @@ export const UpdateUserSchema = z
   .strict();
 export type UpdateUser = z.infer<typeof UpdateUserSchema>;
 
-const SORTABLE = ['id', 'name', 'display_name', 'created_time'] as const;
-export const USER_SORT_COLUMNS: Record<(typeof SORTABLE)[number], string> = {
+type SortableColumn = 'id' | 'name' | 'display_name' | 'created_time';
+export const USER_SORT_COLUMNS: Record<SortableColumn, string> = {
   id: 'u.id',
   name: 'u.name',
   display_name: 'u.display_name',
