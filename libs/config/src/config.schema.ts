@@ -88,9 +88,6 @@ export const ConfigSchema = z.object({
   CHATFN_GATEWAY_RATE: int(50, 1),
   /** Server-to-client STOMP heart-beat interval (ms). */
   CHATFN_GATEWAY_HEARTBEAT_MS: int(10_000, 1000),
-  // --- observability
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  CHATFN_TRACING: bool.default('false'),
 });
 
 export type ChatfnEnv = z.infer<typeof ConfigSchema>;
