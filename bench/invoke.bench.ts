@@ -13,15 +13,21 @@ import { loadConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
 import { createMessageBus, MessageBus } from '@chatfn/messaging';
 import { RunningService, startService } from '@chatfn/platform';
+import { DataSource } from 'typeorm';
 import { CHATFN_ALL_IN_ONE } from '../apps/chatfn/chatfn.service';
 import { DockerExecutorDriver } from '../apps/executor/src/drivers/docker-executor.driver';
 import { ExecutorDriver, RuntimeSpec } from '../apps/executor/src/drivers/executor-driver';
 import { ProcessExecutorDriver } from '../apps/executor/src/drivers/process-executor.driver';
 import { ExecutorModule } from '../apps/executor/src/executor.module';
 import { installationRuntimeDir } from '../apps/executor/src/runners/runtime-spec.source';
+import { RegistryModule } from '../apps/registry/src/registry.module';
+import { RouterModule } from '../apps/router/src/router.module';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const N = Number(process.env.BENCH_N ?? 300);
+/** BENCH_ONLY=drivers,docker,blocking,throughput,kafka,embedded (default: everything). */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const only = (part: string) => ONLY.length === 0 || ONLY.includes(part);
 
 interface Row {
   measure: string;
@@ -102,8 +108,13 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
   };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   if (kafka) env.KAFKA_BROKERS = kafka.join(',');
-  const svc = await startService({ ...CHATFN_ALL_IN_ONE, afterStart: undefined }, loadConfig(env));
+  // BENCH_LEAN=1: only registry, router and executor (what these rows exercise), without chat, builder, dashboard.
+  const def = process.env.BENCH_LEAN
+    ? { ...CHATFN_ALL_IN_ONE, modules: [RegistryModule, RouterModule, ExecutorModule] }
+    : CHATFN_ALL_IN_ONE;
+  const svc = await startService({ ...def, afterStart: undefined }, loadConfig(env));
   const rows: Row[] = [];
+  if (only('blocking')) {
   const req = (script: string) => ({ applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 5000, depth: 0, event: { x: 1 }, draftScript: script });
   const script = 'async function handleEvent(e) { return { body: "ok" }; }';
   for (let i = 0; i < 20; i++) await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
@@ -129,13 +140,13 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
   await sub.close();
   await raw.stop();
   rows.push(latencyRow('raw bus request-reply (no function)', setup, rawLat));
+  }
 
-  // Non-blocking throughput: a synthetic function in the executor's directory, N requests, wait for N completions.
-  const fnId = 900_000 + Math.floor(Math.random() * 1000);
-  svc.app.select(ExecutorModule).get(FunctionDirectory).apply({
-    type: 'function.loaded',
-    version: 1,
-    function: {
+  // Non-blocking throughput, end to end: N chat events in (published as chat would, 16 channels) → router →
+  // executor → runner → registry; the clock stops when N invocation records are in function_invocations.
+  if (only('throughput')) {
+    const fnId = 900_000 + Math.floor(Math.random() * 1000);
+    const fn = {
       id: fnId,
       applicationId: 1,
       triggerType: 'user.sent.message',
@@ -143,47 +154,37 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
       currentVersionNumber: 1,
       handlerScript: 'async function handleEvent(e) { return e.i; }',
       timeoutMs: 5000,
-      failurePolicy: 'allow',
-    },
-  });
-  let done = 0;
-  let finished!: () => void;
-  const all = new Promise<void>((r) => (finished = r));
-  const count = N * 2;
-  const watch = await svc.bus.subscribe('executor.invocation.completed.v1', `bench-${randomUUID()}`, async (e) => {
-    if (e.payload.functionId === fnId && ++done === count) finished();
-  });
-  const t = now();
-  for (let i = 0; i < count; i++) {
-    await svc.bus.publish(
-      'router.invocation.requested.v1',
-      {
-        invocationId: randomUUID(),
-        applicationId: 1,
-        functionId: fnId,
-        triggerType: 'user.sent.message',
-        versionNumber: 1,
-        sourceEventId: randomUUID(),
-        channelId: i % 16,
-        depth: 0,
-        attempt: 1,
-        timeoutMs: 5000,
-        event: { i },
-      },
-      { key: `app:1:channel:${i % 16}` },
+      failurePolicy: 'allow' as const,
+    };
+    for (const m of [ExecutorModule, RouterModule]) {
+      svc.app.select(m).get(FunctionDirectory, { strict: true }).apply({ type: 'function.loaded', version: 1, function: fn });
+    }
+    const ds = svc.app.get(DataSource);
+    const recorded = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM function_invocations WHERE function_id = $1`, [fnId]))[0].n);
+    const count = Number(process.env.BENCH_EVENTS ?? N * 10);
+    const t = now();
+    const envs = Array.from({ length: count }, (_, i) =>
+      svc.bus.envelope(
+        'chat.event.recorded.v1',
+        { applicationId: 1, type: 'user.sent.message', channelId: i % 16, depth: 0, data: { i } },
+        { key: `app:1:channel:${i % 16}` },
+      ),
     );
+    for (let i = 0; i < envs.length; i += 500) await svc.bus.publishEnvelopes(envs.slice(i, i + 500));
+    const deadline = Date.now() + 300_000;
+    let n = 0;
+    while ((n = await recorded()) < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const secs = (now() - t) / 1000;
+    if (n < count) console.warn(`throughput: only ${n}/${count} invocations recorded`);
+    rows.push({ measure: 'non-blocking throughput (chat events in → invocations recorded, 16 channels)', setup, n: count, perSec: Math.round(n / secs) });
   }
-  await all;
-  const secs = (now() - t) / 1000;
-  await watch.close();
-  rows.push({ measure: 'non-blocking throughput (request → completed, 16 channels)', setup, n: count, perSec: Math.round(count / secs) });
   return { rows, svc, dir };
 }
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
-  try {
+  if (only('drivers')) rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
+  if (only('docker')) try {
     rows.push(...(await driverRows(new DockerExecutorDriver(loadConfig({ EXECUTOR_DRIVER: 'docker' })), 'docker driver')));
   } catch (e) {
     console.warn(`docker rows skipped: ${e instanceof Error ? e.message : String(e)}`);
@@ -191,6 +192,8 @@ async function main(): Promise<void> {
   for (const kafka of [undefined, process.env.KAFKA_BROKERS?.split(',')]) {
     if (kafka === undefined && rows.some((r) => r.setup.startsWith('embedded'))) continue;
     if (kafka !== undefined && !kafka[0]) continue;
+    if (kafka === undefined && ONLY.includes('kafka') && !ONLY.includes('embedded')) continue;
+    if (kafka !== undefined && ONLY.includes('embedded') && !ONLY.includes('kafka')) continue;
     const { rows: r, svc, dir } = await serverRows(kafka);
     rows.push(...r);
     await svc.close();
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
   const out = join(REPO_ROOT, 'bench-results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
-    join(out, 'invoke.json'),
+    join(out, ONLY.length ? 'invoke-partial.json' : 'invoke.json'),
     JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), n: N, rows }, null, 2),
   );
   process.exit(0);
