@@ -5,6 +5,14 @@ import { ChatfnConfig } from '@chatfn/config';
 
 type Db = Pick<EntityManager, 'query'>;
 
+/** TypeORM answers `UPDATE ... RETURNING` with `[rows, affectedCount]` on PostgreSQL; INSERT/SELECT with the rows. */
+function returning<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as T[];
+  }
+  return result as T[];
+}
+
 /** How often an instance marks itself alive; a peer silent for 3 × this is dropped and its sessions end. */
 export const INSTANCE_HEARTBEAT_MS = 5_000;
 
@@ -63,10 +71,12 @@ export class GatewaySessionsService implements OnApplicationBootstrap, OnApplica
       const ids = dead.map((d) => d.id);
       if (where.startsWith('id =') && !ids.includes(String(args[0]))) ids.push(String(args[0]));
       if (ids.length === 0) return 0;
-      const ended: { user_id: string }[] = await tx.query(
-        `UPDATE user_sessions SET state = 'ENDED', end_time = now()
-          WHERE state = 'ACTIVE' AND gateway_instance = ANY($1::text[]) RETURNING id, user_id`,
-        [ids],
+      const ended = returning<{ user_id: string }>(
+        await tx.query(
+          `UPDATE user_sessions SET state = 'ENDED', end_time = now()
+            WHERE state = 'ACTIVE' AND gateway_instance = ANY($1::text[]) RETURNING id, user_id`,
+          [ids],
+        ),
       );
       await tx.query(
         `UPDATE chat_sessions SET state = 'ENDED', end_time = now()
@@ -100,14 +110,14 @@ export class GatewaySessionsService implements OnApplicationBootstrap, OnApplica
    */
   async resume(applicationId: number, username: string, resumeToken: string, maxAgeMs: number): Promise<{ id: number; userId: number } | undefined> {
     return this.db.transaction(async (tx) => {
-      const rows: { id: string; user_id: string }[] = await tx.query(
+      const rows = returning<{ id: string; user_id: string }>(await tx.query(
         `UPDATE user_sessions s SET state = 'ACTIVE', end_time = NULL, gateway_instance = $4
            FROM users u
           WHERE s.resume_token = $1 AND s.application_id = $2 AND u.id = s.user_id AND u.name = $3 AND u.deleted_time IS NULL
             AND (s.state = 'ACTIVE' OR s.end_time > now() - make_interval(secs => $5))
          RETURNING s.id, s.user_id`,
         [resumeToken, applicationId, username, this.instanceId, maxAgeMs / 1000],
-      );
+      ));
       if (!rows[0]) return undefined;
       await this.refreshPresence(tx, [Number(rows[0].user_id)]);
       return { id: Number(rows[0].id), userId: Number(rows[0].user_id) };
@@ -117,9 +127,11 @@ export class GatewaySessionsService implements OnApplicationBootstrap, OnApplica
   /** Ends a user session and its chat sessions; the user goes offline when it was their last session. */
   async end(userSessionId: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const rows: { user_id: string }[] = await tx.query(
-        `UPDATE user_sessions SET state = 'ENDED', end_time = now() WHERE id = $1 AND state = 'ACTIVE' RETURNING user_id`,
-        [userSessionId],
+      const rows = returning<{ user_id: string }>(
+        await tx.query(
+          `UPDATE user_sessions SET state = 'ENDED', end_time = now() WHERE id = $1 AND state = 'ACTIVE' RETURNING user_id`,
+          [userSessionId],
+        ),
       );
       await tx.query(`UPDATE chat_sessions SET state = 'ENDED', end_time = now() WHERE user_session_id = $1 AND state = 'ACTIVE'`, [userSessionId]);
       await this.refreshPresence(tx, rows.map((r) => Number(r.user_id)));
