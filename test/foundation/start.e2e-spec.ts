@@ -38,14 +38,20 @@ describe('npm start (embedded default)', () => {
     c.kill('SIGTERM');
     return exited;
   };
-  const ready = async () =>
-    waitFor(
-      async () => {
-        const r = await fetch(`http://127.0.0.1:${port}/health/ready`);
-        return r.status === 200 ? r.json() : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 100, what: `/health/ready (output so far:\n${output})` },
-    );
+  const ready = async () => {
+    try {
+      return await waitFor(
+        async () => {
+          if (child && child.exitCode !== null) throw new Error(`chatfn exited with code ${child.exitCode}`);
+          const r = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          return r.status === 200 ? r.json() : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: '/health/ready' },
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- chatfn output ---\n${output.slice(-4000)}`);
+    }
+  };
   const token = async () => {
     const r = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
       method: 'POST',
