@@ -10,6 +10,8 @@
  *   GET  /health          → {ok, initialized, versions, inFlight}
  *   POST /init            {initScript?, accessToken, accessTokenExpiresAt}  → RunnerReply (runs once; later calls no-op)
  *   POST /run             RunRequest → RunnerReply
+ *   POST /runs            {requests: RunRequest[]} → NDJSON stream, one line {"i": index, "reply": RunnerReply} per
+ *                         request as soon as it finishes (in any order; lines finishing together go out in one write)
  *   POST /oauth/token     client-credentials token endpoint for the function's own SDK clients (see below)
  * Every call except /oauth/token needs `Authorization: Bearer <CHATFN_RUNNER_TOKEN>`.
  *
@@ -345,6 +347,41 @@ function tokenEndpoint(req: IncomingMessage, res: ServerResponse): void {
   send(res, 200, { access_token: accessToken.token, token_type: 'bearer', expires_in: expiresIn, scope: 'create:* read:* update:* delete:*' });
 }
 
+/** Runs a batch concurrently and streams each reply as it is ready (one HTTP exchange for many invocations). */
+function runMany(req: IncomingMessage, res: ServerResponse): void {
+  readBody(req)
+    .then((text) => (JSON.parse(text) as { requests: RunRequest[] }).requests)
+    .then(
+      (requests) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        let pending = requests.length;
+        let out: string[] = [];
+        let flushing = false;
+        const flush = () => {
+          flushing = false;
+          const text = out.join('');
+          out = [];
+          if (pending === 0) res.end(text);
+          else res.write(text);
+        };
+        if (pending === 0) return res.end();
+        requests.forEach((r, i) => {
+          void run(r)
+            .catch((e: unknown) => ({ status: 'FAILED' as const, error: serialiseError(e), logs: '', durationMs: 0 }))
+            .then((reply) => {
+              out.push(`${JSON.stringify({ i, reply })}\n`);
+              pending--;
+              if (!flushing) {
+                flushing = true;
+                setImmediate(flush);
+              }
+            });
+        });
+      },
+      (e) => send(res, 400, { error: 'bad request', message: String(e) }),
+    );
+}
+
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'POST' && path === '/oauth/token') {
@@ -357,6 +394,7 @@ const server = createServer((req, res) => {
   if (req.method === 'GET' && path === '/health') {
     return send(res, 200, { ok: true, initialized: !!initialized, versions: versions.size, inFlight });
   }
+  if (req.method === 'POST' && path === '/runs') return runMany(req, res);
   if (req.method !== 'POST' || (path !== '/run' && path !== '/init')) return send(res, 404, { error: 'not found' });
   readBody(req)
     .then((text) => {

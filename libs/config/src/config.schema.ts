@@ -79,6 +79,11 @@ export const ConfigSchema = z.object({
   CHATFN_RUNNER_IDLE_MS: int(300_000, 1000),
   CHATFN_INVOCATION_LOG_MAX_BYTES: int(65_536, 1024),
   CHATFN_INVOCATION_RETENTION_DAYS: int(30, 1),
+  /**
+   * Lease of an executor on the invocations it accepted (ms): it renews the lease every third of it while alive; the
+   * accepted-not-finished invocations of an executor silent for longer are taken over by another executor.
+   */
+  CHATFN_EXECUTOR_LEASE_MS: int(15_000, 500),
   // --- real-time gateway (/rtm/websocket)
   /** Open WebSocket connections one process accepts; more are refused with HTTP 503 at the upgrade. */
   CHATFN_GATEWAY_MAX_CONNECTIONS: int(20_000, 1),

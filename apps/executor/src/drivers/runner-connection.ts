@@ -74,8 +74,117 @@ export abstract class RunnerConnection implements RunnerHandle {
     return this.call('/init', req, (req.timeoutMs ?? 30_000) + HARD_TIMEOUT_GRACE_MS, 'init');
   }
 
+  /**
+   * Runs are batched: the runs asked for in one turn of the event loop go to the runner in one `POST /runs`, whose
+   * replies stream back one NDJSON line each as soon as each finishes (a slow function delays no other's reply).
+   * Each run keeps its own hard timeout. A runner without `/runs` (an image built before it) gets `POST /run`s.
+   */
   run(req: RunRequest): Promise<RunnerReply> {
-    return this.call('/run', req, req.timeoutMs + HARD_TIMEOUT_GRACE_MS, req.invocationId);
+    if (!this.batching) return this.call('/run', req, req.timeoutMs + HARD_TIMEOUT_GRACE_MS, req.invocationId);
+    return new Promise<RunnerReply>((resolve) => {
+      this.queued.push({ req, resolve });
+      if (this.queued.length === 1) setImmediate(() => this.sendBatch());
+    });
+  }
+
+  private batching = true;
+  private queued: { req: RunRequest; resolve: (r: RunnerReply) => void }[] = [];
+
+  private sendBatch(): void {
+    const items = this.queued.splice(0, this.queued.length);
+    if (items.length === 0) return;
+    const started = Date.now();
+    if (!this._alive) {
+      for (const it of items) it.resolve(this.failure(started, 'RunnerUnavailableError', `The runner is not running (${it.req.invocationId})`));
+      return;
+    }
+    this._inFlight += items.length;
+    const settled = new Array<boolean>(items.length).fill(false);
+    let open = items.length;
+    const timers = items.map((it, i) =>
+      setTimeout(() => {
+        const hard = it.req.timeoutMs + HARD_TIMEOUT_GRACE_MS;
+        this.killReason = `The runner was unresponsive for ${hard} ms (blocked event loop?) and was replaced`;
+        void this.stop(this.killReason);
+        done(i, {
+          ...this.failure(started, 'TimeoutError', `Function timed out after ${it.req.timeoutMs} ms; the runner was unresponsive and was replaced`),
+          timedOut: true,
+        });
+      }, it.req.timeoutMs + HARD_TIMEOUT_GRACE_MS),
+    );
+    const done = (i: number, r: RunnerReply) => {
+      if (settled[i]) return;
+      settled[i] = true;
+      clearTimeout(timers[i]);
+      this._inFlight--;
+      open--;
+      items[i].resolve(r);
+    };
+    const failRest = (r: () => Promise<RunnerReply>) => {
+      if (open === 0) return;
+      void r().then((reply) => items.forEach((_, i) => done(i, reply)));
+    };
+    const text = JSON.stringify({ requests: items.map((it) => it.req) });
+    const req = request(
+      {
+        host: this.host,
+        port: this.port,
+        path: '/runs',
+        method: 'POST',
+        agent: this.agent,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        },
+      },
+      (res) => {
+        if (res.statusCode === 404) {
+          // A runner from before batching: one request per run from now on.
+          res.resume();
+          this.batching = false;
+          items.forEach((it, i) => {
+            if (settled[i]) return;
+            clearTimeout(timers[i]);
+            settled[i] = true;
+            open--;
+            this._inFlight--;
+            void this.run(it.req).then(it.resolve);
+          });
+          return;
+        }
+        if (res.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+            failRest(async () => this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw}`));
+          });
+          return;
+        }
+        res.setEncoding('utf8');
+        let buf = '';
+        res.on('data', (c: string) => {
+          buf += c;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            try {
+              const { i, reply } = JSON.parse(line) as { i: number; reply: RunnerReply };
+              done(i, reply);
+            } catch (e) {
+              failRest(async () => this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
+            }
+          }
+        });
+        res.on('end', () => failRest(async () => this.failure(started, 'RunnerProtocolError', 'the runner ended the batch without every reply')));
+        res.on('error', (e) => failRest(() => this.lost(started, e)));
+        res.on('close', () => failRest(() => this.lost(started, new Error('connection closed'))));
+      },
+    );
+    req.on('error', (e) => failRest(() => this.lost(started, e)));
+    req.end(text);
   }
 
   private async call(path: string, body: unknown, hardTimeoutMs: number, what: string): Promise<RunnerReply> {

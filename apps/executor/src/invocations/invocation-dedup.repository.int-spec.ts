@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '@chatfn/testing';
-import { CreateInvocationDedup1764000000600 } from '../migrations/create-invocation-dedup.migration';
+import { EXECUTOR_MIGRATIONS } from '../executor.migrations';
 import { InvocationDedupRepository } from './invocation-dedup.repository';
 
 describe('InvocationDedupRepository (PostgreSQL)', () => {
@@ -11,7 +11,7 @@ describe('InvocationDedupRepository (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('dedup');
-    ds = new DataSource({ type: 'postgres', url: db.url, migrations: [CreateInvocationDedup1764000000600] });
+    ds = new DataSource({ type: 'postgres', url: db.url, migrations: EXECUTOR_MIGRATIONS });
     await ds.initialize();
     await ds.runMigrations();
     repo = new InvocationDedupRepository(ds);
@@ -39,5 +39,24 @@ describe('InvocationDedupRepository (PostgreSQL)', () => {
     expect(await repo.claim(k, 'b', 60_000)).toBe(false);
     await ds.query(`UPDATE invocation_dedup SET claimed_at = now() - interval '2 minutes' WHERE source_event_id = 'ev-stale'`);
     expect(await repo.claim(k, 'c', 60_000)).toBe(true);
+  });
+
+  it('claims a batch in one statement: duplicates within it and done work lose', async () => {
+    const k = (e: string) => ({ key: { sourceEventId: e, functionId: 9, versionNumber: 1 }, invocationId: `i-${e}`, request: { e }, cause: { key: 'k' } });
+    await repo.finish({ sourceEventId: 'b-done', functionId: 9, versionNumber: 1 });
+    expect(await repo.claim({ sourceEventId: 'b-done', functionId: 9, versionNumber: 1 }, 'x', 60_000)).toBe(true);
+    await repo.finishMany([{ sourceEventId: 'b-done', functionId: 9, versionNumber: 1 }]);
+    expect(await repo.claimMany([k('b1'), k('b2'), k('b1'), k('b-done')], 'me', 60_000)).toEqual([true, true, false, false]);
+  });
+
+  it('takes over the running claims of an owner that stopped renewing its lease, with their requests', async () => {
+    const item = { key: { sourceEventId: 'lease', functionId: 4, versionNumber: 1 }, invocationId: 'inv-lease', request: { hello: 1 }, cause: { key: 'ch' } };
+    expect(await repo.claimMany([item], 'dead', 60_000)).toEqual([true]);
+    expect(await repo.takeOver('alive', 60_000, 10)).toEqual([]);
+    await ds.query(`UPDATE invocation_dedup SET claimed_at = now() - interval '2 minutes' WHERE owner = 'dead'`);
+    await repo.renew('alive'); // renewing someone else's lease does nothing for the dead owner's rows
+    const taken = await repo.takeOver('alive', 60_000, 10);
+    expect(taken).toEqual([{ key: item.key, invocationId: 'inv-lease', request: { hello: 1 }, cause: { key: 'ch' } }]);
+    expect(await repo.takeOver('third', 60_000, 10)).toEqual([]);
   });
 });

@@ -1,30 +1,50 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Envelope, InvocationError, InvocationRequestedPayload, Keys } from '@chatfn/contracts';
+import { randomUUID } from 'node:crypto';
+import { Envelope, EnvelopeMeta, InvocationError, InvocationRequestedPayload } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
-import { MessageBus, Subscription } from '@chatfn/messaging';
+import { MessageBus, MicroBatcher, Subscription } from '@chatfn/messaging';
 import type { RunnerReply } from '../../../runner/runner.protocol';
 import { FunctionInvoker } from './function-invoker.service';
-import { InvocationDedupRepository } from './invocation-dedup.repository';
+import { DedupKey, InboxItem, InvocationDedupRepository } from './invocation-dedup.repository';
 
 export const EXECUTOR_GROUP = 'executor';
-/** Invocations one executor instance runs at once; the consumer waits (applies back-pressure) beyond this. */
-const MAX_IN_FLIGHT = 64;
+/** Invocations one executor instance holds at once (running or waiting behind their channel); the consumer waits beyond. */
+const MAX_IN_FLIGHT = 512;
+/** Partition key of `executor.invocation.completed.v1`: one invocation's attempts stay in order, invocations spread. */
+export const completedKey = (invocationId: string) => `invocation:${invocationId}`;
+
+/** What the inbox keeps of the request's envelope (to key, trace and correlate the work when another executor takes over). */
+type Cause = Pick<Envelope, 'key' | 'eventId' | 'correlationId' | 'causationId' | 'traceparent' | 'occurredAt' | 'producer' | 'schemaVersion'>;
+
+interface Accepted {
+  req: InvocationRequestedPayload;
+  cause: Cause;
+}
 
 /**
- * Consumes `router.invocation.requested.v1` (group `executor`: instances share the work). Each request is claimed in
- * `invocation_dedup` and handed to a tracked task, so long runs never hold the consumer (no missed heartbeats);
- * tasks of one key (channel) still run in order. Each attempt publishes `executor.invocation.completed.v1`; after
- * `CHATFN_MAX_ATTEMPTS` failures the request goes to `executor.invocation.dead-lettered.v1`.
+ * Consumes `router.invocation.requested.v1` (group `executor`: instances share the work).
+ *
+ * Accepting is cheap and batched: concurrent deliveries are claimed together in one multi-row INSERT into the
+ * durable inbox (`invocation_dedup`, which stores the request under this executor's lease) and the delivery is done —
+ * the bus moves on at once, while the work runs as a tracked task (tasks of one key, a channel, still run in order).
+ * Completions are batched too: one produce call for the `executor.invocation.completed.v1` events of many tasks, then
+ * one UPDATE marking them done. The executor renews its lease every third of `CHATFN_EXECUTOR_LEASE_MS`; the accepted
+ * and unfinished invocations of an executor that died are taken over by another one (or by itself after a restart),
+ * so none is lost, and the inbox's claim makes a redelivered request a no-op, so none runs twice.
  */
 @Injectable()
 export class InvocationRequestConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(InvocationRequestConsumer.name);
+  private readonly owner: string;
   private subscription?: Subscription;
   private readonly chains = new Map<string, Promise<void>>();
   private readonly tasks = new Set<Promise<void>>();
   private capacityWaiters: (() => void)[] = [];
-  private pruner?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+  private readonly claims: MicroBatcher<InboxItem<InvocationRequestedPayload, Cause>, boolean>;
+  private readonly completions: MicroBatcher<{ envelopes: Envelope[]; done?: DedupKey }>;
 
   constructor(
     private readonly bus: MessageBus,
@@ -32,20 +52,43 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
     private readonly functions: FunctionDirectory,
     private readonly invoker: FunctionInvoker,
     private readonly dedup: InvocationDedupRepository,
-  ) {}
+  ) {
+    this.owner = `${config.env.CHATFN_INSTANCE_ID ?? 'executor'}:${randomUUID().slice(0, 8)}`;
+    this.claims = new MicroBatcher((items) => this.dedup.claimMany(items, this.owner, this.leaseMs), { maxBatch: 500, maxConcurrent: 2 });
+    this.completions = new MicroBatcher(
+      async (items) => {
+        await this.bus.publishEnvelopes(items.flatMap((i) => i.envelopes));
+        await this.dedup.finishMany(items.flatMap((i) => (i.done ? [i.done] : [])));
+      },
+      // One flush at a time: under load the batches grow instead of the statements (syscalls cost more than rows).
+      { maxBatch: 1000, maxConcurrent: 1 },
+    );
+  }
+
+  private get leaseMs(): number {
+    return this.config.env.CHATFN_EXECUTOR_LEASE_MS;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscription = await this.bus.subscribe('router.invocation.requested.v1', EXECUTOR_GROUP, (env) => this.accept(env), {
-      concurrency: 16,
+      concurrency: 64,
     });
     const prune = () => void this.dedup.prune(this.config.env.CHATFN_INVOCATION_RETENTION_DAYS).catch(() => undefined);
     prune();
-    this.pruner = setInterval(prune, 3_600_000);
-    this.pruner.unref();
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => void fn().catch((e) => this.logger.warn(String(e))), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(3_600_000, async () => prune());
+    every(Math.max(100, Math.floor(this.leaseMs / 3)), () => this.dedup.renew(this.owner));
+    every(Math.max(250, Math.floor(this.leaseMs / 2)), () => this.takeOver());
+    void this.takeOver().catch((e) => this.logger.warn(`taking over lapsed invocations failed: ${String(e)}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.pruner) clearInterval(this.pruner);
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
     await this.subscription?.close();
     await Promise.allSettled([...this.tasks]);
   }
@@ -55,35 +98,72 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
     return this.tasks.size;
   }
 
+  /** This executor's lease owner id (tests). */
+  get ownerId(): string {
+    return this.owner;
+  }
+
   private async accept(env: Envelope<InvocationRequestedPayload>): Promise<void> {
     while (this.tasks.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.capacityWaiters.push(r));
     const p = env.payload;
-    const key = { sourceEventId: p.sourceEventId, functionId: p.functionId, versionNumber: p.versionNumber };
-    const attempts = this.config.env.CHATFN_MAX_ATTEMPTS;
-    const staleAfter = attempts * (p.timeoutMs + 2_000) + attempts * this.config.env.CHATFN_RETRY_BACKOFF_MS * 4 + 30_000;
+    const cause: Cause = {
+      key: env.key,
+      eventId: env.eventId,
+      correlationId: env.correlationId,
+      causationId: env.causationId,
+      traceparent: env.traceparent,
+      occurredAt: env.occurredAt,
+      producer: env.producer,
+      schemaVersion: env.schemaVersion,
+    };
+    const item = { key: keyOf(p), invocationId: p.invocationId, request: p, cause };
     // Throws on a database error: the bus redelivers.
-    if (!(await this.dedup.claim(key, p.invocationId, staleAfter))) {
+    if (!(await this.claims.add(item))) {
       this.logger.debug(`skipping duplicate invocation request ${p.invocationId} (event ${p.sourceEventId})`);
       return;
     }
-    const prev = this.chains.get(env.key) ?? Promise.resolve();
-    const task: Promise<void> = prev
-      .then(() => this.execute(env))
-      .catch((e) => this.logger.error(`invocation ${p.invocationId} failed unexpectedly: ${e instanceof Error ? e.stack : String(e)}`))
-      .finally(() => {
-        this.tasks.delete(task);
-        if (this.chains.get(env.key) === task) this.chains.delete(env.key);
-        this.capacityWaiters.shift()?.();
-      });
-    this.tasks.add(task);
-    this.chains.set(env.key, task);
+    this.schedule({ req: p, cause });
   }
 
-  private async execute(env: Envelope<InvocationRequestedPayload>): Promise<void> {
-    const req = env.payload;
+  /** Runs the inbox's lapsed invocations of dead executors here. */
+  private async takeOver(): Promise<void> {
+    if (this.closing) return;
+    const room = MAX_IN_FLIGHT - this.tasks.size;
+    if (room <= 0) return;
+    const items = await this.dedup.takeOver<InvocationRequestedPayload, Cause>(this.owner, this.leaseMs, Math.min(room, 200));
+    if (items.length) this.logger.warn(`took over ${items.length} invocation(s) of an executor that stopped renewing its lease`);
+    for (const it of items) this.schedule({ req: it.request, cause: it.cause });
+  }
+
+  private schedule(a: Accepted): void {
+    const key = a.cause.key;
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    // The chain (next task of the key) waits for the run only; recording the outcome is batched behind it.
+    const ran = prev.then(() => this.execute(a));
+    const task: Promise<void> = ran
+      .then((r) => r.recorded)
+      .catch((e) => this.logger.error(`invocation ${a.req.invocationId} failed unexpectedly: ${e instanceof Error ? e.stack : String(e)}`))
+      .finally(() => {
+        this.tasks.delete(task);
+        this.capacityWaiters.shift()?.();
+      });
+    const link = ran.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(key, link);
+    void link.then(() => {
+      if (this.chains.get(key) === link) this.chains.delete(key);
+    });
+    this.tasks.add(task);
+  }
+
+  /** Runs all attempts; resolves once the last attempt ran, with the promise of its outcomes being recorded. */
+  private async execute({ req, cause }: Accepted): Promise<{ recorded: Promise<void> }> {
     const maxAttempts = this.config.env.CHATFN_MAX_ATTEMPTS;
     const backoff = this.config.env.CHATFN_RETRY_BACKOFF_MS;
-    let lastError: InvocationError | undefined;
+    const causeMeta = cause as unknown as EnvelopeMeta;
+    const records: Promise<void>[] = [];
     for (let attempt = req.attempt; attempt <= maxAttempts; attempt++) {
       const fn = this.functions.getById(req.functionId);
       const startedAt = new Date();
@@ -112,40 +192,58 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
       }
       const last = reply.status === 'SUCCEEDED' || attempt >= maxAttempts;
       const deadLettered = reply.status === 'FAILED' && attempt >= maxAttempts;
-      await this.bus.publish(
-        'executor.invocation.completed.v1',
-        {
-          invocationId: req.invocationId,
-          applicationId: req.applicationId,
-          functionId: req.functionId,
-          triggerType: req.triggerType,
-          versionNumber,
-          status: reply.status,
-          args: req.event,
-          result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
-          error: reply.error,
-          logs: reply.logs,
-          durationMs: reply.durationMs,
-          attempt,
-          startedAt: startedAt.toISOString(),
-          finishedAt: new Date().toISOString(),
-          deadLettered,
-        },
-        { key: Keys.fn(req.functionId), cause: env },
-      );
-      if (last) {
-        if (deadLettered) {
-          lastError = reply.error;
-          await this.bus.publish(
-            'executor.invocation.dead-lettered.v1',
-            { request: { ...req, attempt }, error: lastError ?? { name: 'Error', message: 'failed' } },
-            { key: env.key, cause: env },
-          );
-        }
-        break;
+      const envelopes: Envelope[] = [
+        this.bus.envelope(
+          'executor.invocation.completed.v1',
+          {
+            invocationId: req.invocationId,
+            applicationId: req.applicationId,
+            functionId: req.functionId,
+            triggerType: req.triggerType,
+            versionNumber,
+            status: reply.status,
+            args: req.event,
+            result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
+            error: reply.error,
+            logs: reply.logs,
+            durationMs: reply.durationMs,
+            attempt,
+            startedAt: startedAt.toISOString(),
+            finishedAt: new Date().toISOString(),
+            deadLettered,
+          },
+          { key: completedKey(req.invocationId), cause: causeMeta },
+        ),
+      ];
+      if (deadLettered) {
+        const lastError: InvocationError = reply.error ?? { name: 'Error', message: 'failed' };
+        envelopes.push(
+          this.bus.envelope('executor.invocation.dead-lettered.v1', { request: { ...req, attempt }, error: lastError }, { key: cause.key, cause: causeMeta }),
+        );
       }
+      // The last attempt's record also marks the inbox row done (after the events are out).
+      records.push(this.recordWithRetry(envelopes, last ? keyOf(req) : undefined));
+      if (last) break;
       await new Promise((r) => setTimeout(r, backoff * 2 ** (attempt - req.attempt)));
     }
-    await this.dedup.finish({ sourceEventId: req.sourceEventId, functionId: req.functionId, versionNumber: req.versionNumber });
+    return { recorded: Promise.all(records).then(() => undefined) };
   }
+
+  /** Records an outcome; a failing bus or database is retried (the inbox row stays running until it succeeds). */
+  private async recordWithRetry(envelopes: Envelope[], done: DedupKey | undefined): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.completions.add({ envelopes, done });
+        return;
+      } catch (e) {
+        if (this.closing && i >= 2) throw e;
+        this.logger.warn(`recording invocation outcome failed (retrying): ${String(e)}`);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** i)));
+      }
+    }
+  }
+}
+
+function keyOf(p: InvocationRequestedPayload): DedupKey {
+  return { sourceEventId: p.sourceEventId, functionId: p.functionId, versionNumber: p.versionNumber };
 }

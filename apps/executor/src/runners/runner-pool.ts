@@ -25,6 +25,7 @@ export class RunnerPool implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RunnerPool.name);
   private readonly entries = new Map<number, PoolEntry>();
   private readonly retiring = new Set<RunnerHandle>();
+  private readonly tokenCache = new Map<number, { token: string; expiresAt: number; renewAt: number }>();
   private sweeper?: NodeJS.Timeout;
   private closed = false;
   /** Runners started since boot (tests and the benchmark read it). */
@@ -70,14 +71,30 @@ export class RunnerPool implements OnModuleInit, OnModuleDestroy {
         durationMs: Date.now() - started,
       };
     }
-    const { token, claims } = this.tokens.issue(applicationId, `chatfn-runner-${applicationId}`);
-    const reply = await this.driver.invoke(handle, { ...req, accessToken: token, accessTokenExpiresAt: claims.exp * 1000 });
+    const { token, expiresAt } = this.tokenFor(applicationId);
+    const reply = await this.driver.invoke(handle, { ...req, accessToken: token, accessTokenExpiresAt: expiresAt });
     const entry = this.entries.get(applicationId);
     if (entry?.handle === handle) {
       entry.lastUsed = Date.now();
       if (!handle.alive) this.entries.delete(applicationId);
     }
     return reply;
+  }
+
+  /**
+   * The application's access token handed to its runner, reused while it has more than half its lifetime left
+   * (signing one per invocation costs more than the invocation).
+   */
+  private tokenFor(applicationId: number): { token: string; expiresAt: number } {
+    const held = this.tokenCache.get(applicationId);
+    const now = Date.now();
+    if (held && held.renewAt > now) return held;
+    const { token, claims } = this.tokens.issue(applicationId, `chatfn-runner-${applicationId}`);
+    const expiresAt = claims.exp * 1000;
+    const fresh = { token, expiresAt, renewAt: now + (expiresAt - now) / 2 };
+    if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+    this.tokenCache.set(applicationId, fresh);
+    return fresh;
   }
 
   /** Starts the application's runner now if it has none (apps with enabled blocking functions). */

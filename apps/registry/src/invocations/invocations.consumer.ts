@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { MessageBus, Subscription } from '@chatfn/messaging';
+import { Envelope, InvocationCompletedPayload } from '@chatfn/contracts';
+import { MessageBus, MicroBatcher, Subscription } from '@chatfn/messaging';
 import { RuntimeService } from '../runtime/runtime.service';
 import { InvocationsService } from './invocations.service';
 
@@ -14,6 +15,11 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('RegistryConsumers');
   private readonly subs: Subscription[] = [];
   private timer?: NodeJS.Timeout;
+  /** Completions delivered concurrently (completions are keyed per invocation) are recorded in one statement. */
+  private readonly completed = new MicroBatcher<Envelope<InvocationCompletedPayload>>((envs) => this.invocations.recordCompletedMany(envs), {
+    maxBatch: 1000,
+    maxConcurrent: 1,
+  });
 
   constructor(
     private readonly bus: MessageBus,
@@ -23,8 +29,9 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     this.subs.push(
-      await this.bus.subscribe('executor.invocation.completed.v1', 'registry-invocations', (env) => this.invocations.recordCompleted(env), {
+      await this.bus.subscribe('executor.invocation.completed.v1', 'registry-invocations', (env) => this.completed.add(env), {
         fromBeginning: true,
+        concurrency: 256,
       }),
       await this.bus.subscribe(
         'executor.invocation.dead-lettered.v1',

@@ -56,34 +56,49 @@ export class InvocationsService {
   ) {}
 
   /** Idempotent on invocationId: a redelivery or an older attempt never overwrites a newer attempt's record. */
-  async recordCompleted(env: Envelope<InvocationCompletedPayload>): Promise<void> {
-    const p = env.payload;
+  recordCompleted(env: Envelope<InvocationCompletedPayload>): Promise<void> {
+    return this.recordCompletedMany([env]);
+  }
+
+  /** Many completions in one statement (the consumer batches concurrent deliveries); same rules as `recordCompleted`. */
+  async recordCompletedMany(envs: Envelope<InvocationCompletedPayload>[]): Promise<void> {
+    // One row per invocation in a statement (ON CONFLICT cannot touch a row twice): the latest attempt wins.
+    const latest = new Map<string, Envelope<InvocationCompletedPayload>>();
+    for (const e of envs) {
+      const held = latest.get(e.payload.invocationId);
+      if (!held || held.payload.attempt <= e.payload.attempt) latest.set(e.payload.invocationId, e);
+    }
+    const rows = [...latest.values()];
+    if (rows.length === 0) return;
+    const col = <T>(f: (p: InvocationCompletedPayload, e: Envelope<InvocationCompletedPayload>) => T) => rows.map((e) => f(e.payload, e));
+    const max = this.config.env.CHATFN_INVOCATION_LOG_MAX_BYTES;
     await this.dataSource.query(
       `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args, result,
                                          error, logs, duration_ms, attempt, correlation_id, dead_lettered, created_time, finished_time)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[],
+                            $9::jsonb[], $10::text[], $11::float8[], $12::int[], $13::text[], $14::bool[], $15::timestamptz[], $16::timestamptz[])
        ON CONFLICT (invocation_id) DO UPDATE SET
          status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, logs = EXCLUDED.logs,
          duration_ms = EXCLUDED.duration_ms, attempt = EXCLUDED.attempt, finished_time = EXCLUDED.finished_time,
          dead_lettered = function_invocations.dead_lettered OR EXCLUDED.dead_lettered
        WHERE function_invocations.attempt <= EXCLUDED.attempt`,
       [
-        p.invocationId,
-        p.applicationId,
-        p.functionId,
-        p.triggerType,
-        p.versionNumber,
-        p.status,
-        JSON.stringify(p.args ?? {}),
-        p.result === undefined ? null : JSON.stringify(p.result),
-        p.error === undefined ? null : JSON.stringify(p.error),
-        capBytes(p.logs ?? '', this.config.env.CHATFN_INVOCATION_LOG_MAX_BYTES),
-        p.durationMs,
-        p.attempt,
-        env.correlationId,
-        p.deadLettered,
-        p.startedAt,
-        p.finishedAt,
+        col((p) => p.invocationId),
+        col((p) => p.applicationId),
+        col((p) => p.functionId),
+        col((p) => p.triggerType),
+        col((p) => p.versionNumber),
+        col((p) => p.status),
+        col((p) => JSON.stringify(p.args ?? {})),
+        col((p) => (p.result === undefined ? null : JSON.stringify(p.result))),
+        col((p) => (p.error === undefined ? null : JSON.stringify(p.error))),
+        col((p) => capBytes(p.logs ?? '', max)),
+        col((p) => p.durationMs),
+        col((p) => p.attempt),
+        col((_, e) => e.correlationId),
+        col((p) => p.deadLettered),
+        col((p) => p.startedAt),
+        col((p) => p.finishedAt),
       ],
     );
   }

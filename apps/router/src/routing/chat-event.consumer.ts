@@ -1,7 +1,8 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
-import { MessageBus, Subscription } from '@chatfn/messaging';
+import { Envelope } from '@chatfn/contracts';
+import { MessageBus, MicroBatcher, Subscription } from '@chatfn/messaging';
 import { routeChatEvent } from './route-chat-event';
 
 export const ROUTER_GROUP = 'router';
@@ -13,6 +14,8 @@ export const ROUTER_GROUP = 'router';
 @Injectable()
 export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private subscription?: Subscription;
+  /** Requests routed from concurrently handled events (other channels) go out in one produce call. */
+  private readonly out = new MicroBatcher<Envelope[]>((batches) => this.bus.publishEnvelopes(batches.flat()), { maxBatch: 500, maxConcurrent: 2 });
 
   constructor(
     private readonly bus: MessageBus,
@@ -29,11 +32,12 @@ export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationS
           maxDepth: this.config.env.CHATFN_MAX_EVENT_DEPTH,
           defaultTimeoutMs: this.config.env.CHATFN_FUNCTION_TIMEOUT_MS,
         });
-        for (const r of routed) {
-          await this.bus.publish('router.invocation.requested.v1', r.payload, { key: env.key, eventId: r.eventId, cause: env });
-        }
+        if (routed.length === 0) return;
+        await this.out.add(
+          routed.map((r) => this.bus.envelope('router.invocation.requested.v1', r.payload, { key: env.key, eventId: r.eventId, cause: env })),
+        );
       },
-      { concurrency: 16 },
+      { concurrency: 64 },
     );
   }
 

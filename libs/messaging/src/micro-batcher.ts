@@ -1,0 +1,59 @@
+/**
+ * Group commit for work that is cheaper in bulk (multi-row INSERTs, one produce call for many messages): `add`
+ * queues an item and resolves with its own result once the batch holding it was flushed. Nothing waits for a timer:
+ * the first item is flushed on the next turn of the event loop; while `maxConcurrent` flushes are running, new items
+ * gather and go out together when one finishes — so batches grow with the load and an idle caller pays no delay.
+ */
+export class MicroBatcher<T, R = void> {
+  private queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private running = 0;
+  private scheduled = false;
+  private readonly maxBatch: number;
+  private readonly maxConcurrent: number;
+
+  constructor(
+    /** Flushes a batch; returns one result per item, in order (or nothing when R is void). A throw rejects the batch. */
+    private readonly flush: (items: T[]) => Promise<R[] | void>,
+    opts: { maxBatch?: number; maxConcurrent?: number } = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxConcurrent = opts.maxConcurrent ?? 2;
+  }
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Items queued or being flushed. */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running >= this.maxConcurrent) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.running < this.maxConcurrent) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.running++;
+      this.flush(batch.map((b) => b.item))
+        .then(
+          (results) => batch.forEach((b, i) => b.resolve((results ? results[i] : undefined) as R)),
+          (e) => batch.forEach((b) => b.reject(e)),
+        )
+        .finally(() => {
+          this.running--;
+          if (this.queue.length > 0) this.schedule();
+        });
+    }
+  }
+}
