@@ -67,6 +67,11 @@ export class FunctionDirectory {
     return this.byId.get(functionId)?.snapshot;
   }
 
+  /** Every function held (e.g. to pre-warm the runners of applications with blocking functions at start-up). */
+  all(): FunctionSnapshot[] {
+    return [...this.byId.values()].map((e) => e.snapshot);
+  }
+
   /** Stream version of the function held here (0 when unknown); lets tests wait for a change to arrive. */
   versionOf(functionId: number): number {
     return this.byId.get(functionId)?.version ?? 0;
