@@ -99,7 +99,7 @@ describe('real-time gateway (@chatkitty/core 2.106.2 over STOMP)', () => {
     } as never) as unknown as { succeeded: boolean };
     expect(aSession.succeeded).toBe(true);
     const bSession = b.startChatSession({ channel, onMessageReceived: (m: Json) => bobGot.push(m) } as never) as unknown as { session: { end(): void } };
-    b.onNotificationReceived((n: Json) => bobNotifications.push(n));
+    b.onNotificationReceived((n) => void bobNotifications.push(n as unknown as Json));
     await waitFor(async () => {
       const list = (await ck.ChatSessionsApi.listChatSessions(0, 25, undefined, 'ACTIVE')).data as unknown as { _embedded?: { sessions: Json[] } };
       return (list._embedded?.sessions.length ?? 0) >= 2;
@@ -158,7 +158,7 @@ describe('real-time gateway (@chatkitty/core 2.106.2 over STOMP)', () => {
     expect((bobNotified.args as Json).userHasActiveSession).toBe(true);
 
     // --- update the current user through the gateway
-    const updated = (await b.updateCurrentUser((u: Json) => ({ ...u, displayName: 'Bobby' }) as never)) as unknown as { succeeded: boolean; user: Json };
+    const updated = (await b.updateCurrentUser((u) => ({ ...u, displayName: 'Bobby' }))) as unknown as { succeeded: boolean; user: Json };
     expect(updated.succeeded).toBe(true);
     expect(updated.user.displayName).toBe('Bobby');
 
