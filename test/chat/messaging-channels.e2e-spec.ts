@@ -133,7 +133,7 @@ describe('messaging: channels (SDK conformance)', () => {
       expect(types).toEqual(['channel.created', 'channel.member.added', 'channel.updated', 'channel.deleted']);
     });
     const created = ofApp().find((e) => e.channelId === c.id && e.type === 'channel.created')!;
-    expect(created.data.channel).toMatchObject({ id: c.id, type: 'PUBLIC', name: 'temp', displayName: 'temp', creator: { name: 'bob' } });
+    expect(created.data.channel).toMatchObject({ id: c.id, type: 'PUBLIC', name: 'temp', display_name: 'temp', creator: { name: 'bob' } });
   });
 
   it('adds and removes members and moderators; lists memberships and participants', async () => {
@@ -176,7 +176,7 @@ describe('messaging: channels (SDK conformance)', () => {
     await expectEventually(() => {
       const mine = ofApp().filter((e) => e.channelId === c.id);
       expect(mine.map((e) => e.type)).toEqual(['channel.created', 'user.received.channel_invite', 'system.triggered.event']);
-      expect(mine[1].data).toMatchObject({ user: { name: 'john', displayName: 'JOHN' }, channel: { id: c.id, name: 'lobby' } });
+      expect(mine[1].data).toMatchObject({ user: { name: 'john', display_name: 'JOHN' }, channel: { id: c.id, name: 'lobby' } });
       expect(mine[1].data).not.toHaveProperty('invitingUser');
       expect(mine[2].data).toEqual({
         channel: expect.objectContaining({ id: c.id, type: 'PUBLIC' }),

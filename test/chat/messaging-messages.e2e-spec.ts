@@ -1,5 +1,5 @@
 import { ChatKitty } from 'chatkitty';
-import { ChatEventPayload, ExecutionReply } from '@chatfn/contracts';
+import { ChatEventPayload, ExecutionReply, TRIGGERS } from '@chatfn/contracts';
 import { expectEventually, startTestServer, TestApplication, TestServer } from '@chatfn/testing';
 import { CHAT_MIGRATIONS } from '../../apps/chat/src/chat.migrations';
 import { ChatModule } from '../../apps/chat/src/chat.module';
@@ -81,14 +81,14 @@ describe('messaging: messages (SDK conformance)', () => {
     expect(sent.userId).toBe(users.jane.id);
     expect(sent.depth).toBe(0);
     expect(sent.data).toMatchObject({
-      user: { id: users.jane.id, name: 'jane', displayName: 'JANE', isGuest: false },
-      channel: { id: general.id, type: 'PUBLIC', name: 'general', lastReceivedMessage: { id: m.id } },
-      message: { id: m.id, type: 'TEXT', channelId: general.id, body: 'hi <@ann> see <#general>', nestedLevel: 0, properties: { k: 'v' } },
+      user: { id: users.jane.id, name: 'jane', display_name: 'JANE', isGuest: false },
+      channel: { id: general.id, type: 'PUBLIC', name: 'general', last_received_message: { id: m.id } },
+      message: { id: m.id, type: 'TEXT', channel_id: general.id, body: 'hi <@ann> see <#general>', nested_level: 0, properties: { k: 'v' } },
     });
     const notes = ofChannel(general.id).filter((e) => e.type === 'user.received.notification').map((e) => e.data as any);
     const byUser = Object.fromEntries(notes.map((n) => [n.user.name, n]));
-    expect(byUser.ann.notification.data).toMatchObject({ type: 'USER:MENTIONED:USER', channelId: general.id, message: { id: m.id }, mentionedUser: { name: 'ann' } });
-    expect(byUser.john.notification.data).toMatchObject({ type: 'USER:MENTIONED:CHANNEL', mentionedChannel: { id: general.id } });
+    expect(byUser.ann.notification.data).toMatchObject({ type: 'USER:MENTIONED:USER', channel_id: general.id, message: { id: m.id }, mentioned_user: { name: 'ann' } });
+    expect(byUser.john.notification.data).toMatchObject({ type: 'USER:MENTIONED:CHANNEL', mentioned_channel: { id: general.id } });
     expect(byUser.john.userHasActiveSession).toBe(false);
     expect(byUser.jane).toBeUndefined();
 
@@ -224,8 +224,10 @@ describe('messaging: messages (SDK conformance)', () => {
   });
 
   it('blocking user.attempted.send_message: changes, rejects (400, no events) and fails open on timeout', async () => {
+    const hookEvents: unknown[] = [];
     await server.bus.respond('executor.execution.requested.v1', 'e2e-fake-executor', async (env): Promise<ExecutionReply> => {
       const body = String((env.payload.event as any).message.body);
+      hookEvents.push(env.payload.event);
       if (body.includes('forbidden')) return { outcome: 'ran', error: { name: 'Error', message: 'no forbidden words' }, logs: '', durationMs: 1 };
       if (body.includes('slow')) await new Promise((r) => setTimeout(r, 1000));
       if (body.includes('shout')) return { outcome: 'ran', result: { payload: { body: body.toUpperCase(), properties: { checked: true } } }, logs: '', durationMs: 1 };
@@ -243,6 +245,9 @@ describe('messaging: messages (SDK conformance)', () => {
     await expectEventually(() =>
       expect(ofChannel(general.id).some((e) => e.type === 'user.sent.message' && (e.data as any).message.body === 'PLEASE SHOUT')).toBe(true),
     );
+    // The function receives the SDK's wire format: the trigger's keys camelCase, the resources snake_case.
+    for (const ev of hookEvents) expect(TRIGGERS['user.attempted.send_message'].payload.safeParse(ev).error).toBeUndefined();
+    expect(hookEvents[0]).toMatchObject({ user: { name: 'jane', display_name: 'JANE' }, channel: { id: general.id, created_time: expect.any(String) } });
     const before = ofChannel(general.id).length;
     const rejected = await apiError(ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: 'forbidden', user: { username: 'jane' } } as any));
     expect(rejected).toMatchObject({ status: 400, data: { error: 'MessageRejectedError', message: 'no forbidden words' } });

@@ -9,7 +9,6 @@ import { NotificationsService } from '../notifications/notifications.service';
 import { UserInboxController } from '../notifications/user-inbox.controller';
 import { ChatCoreModule } from '../shared/chat-core.module';
 import { ThreadsController } from '../threads/threads.controller';
-import { ChatEventBatch } from './chat-event.batch';
 import { MessagesController } from './messages.controller';
 import { MessagesService, SEND_MESSAGE_HOOK } from './messages.service';
 import { SendMessageHook } from './send-message.hook';
@@ -39,7 +38,6 @@ class DirectoryLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   providers: [
     MessagesService,
     NotificationsService,
-    ChatEventBatch,
     {
       provide: SEND_HOOK_DIRECTORY,
       inject: [DataSource, MessageBus],

@@ -4,9 +4,9 @@ import { ApiException } from '@chatfn/platform';
 import { ChannelsService } from '../channels/channels.service';
 import { UserRef } from '../channels/channels.schema';
 import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
+import { toWire } from '../channels/wire-format';
 import { NotificationsService } from '../notifications/notifications.service';
 import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
-import { ChatEventBatch } from './chat-event.batch';
 import { parseMentions } from './mentions';
 import { CursorQuery } from './messages.schema';
 import { MessageRejectedError, SendMessageHook } from './send-message.hook';
@@ -43,7 +43,6 @@ export class MessagesService {
     private readonly channels: ChannelsService,
     private readonly notifications: NotificationsService,
     private readonly recorder: ChatEventRecorder,
-    private readonly batch: ChatEventBatch,
     @Optional() @Inject(SEND_MESSAGE_HOOK) private readonly hook?: SendMessageHook,
   ) {}
 
@@ -65,7 +64,7 @@ export class MessagesService {
       try {
         const verdict = await this.hook.check(
           applicationId,
-          { user: sender.user, channel, message: { type: input.type, body, properties } },
+          { user: toWire(sender.user), channel: toWire(channel), message: { type: input.type, body, properties } },
           depth,
         );
         if (verdict.body !== undefined && input.type === 'TEXT') body = verdict.body;
@@ -129,7 +128,7 @@ export class MessagesService {
           depth,
         })),
       );
-      await this.batch.recordAll(tx, events);
+      await this.recorder.recordAll(tx, events);
       return message;
     });
   }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ChatEventPayload, Keys } from '@chatfn/contracts';
-import { EventStore } from '@chatfn/event-store';
+import { ChatEventPayload, Envelope, Keys } from '@chatfn/contracts';
+import { EventStore, NewEvent } from '@chatfn/event-store';
 import { MessageBus, PublishOptions } from '@chatfn/messaging';
+import { toWire } from '../channels/wire-format';
 
 export interface ChatEventInput {
   applicationId: number;
@@ -10,7 +11,11 @@ export interface ChatEventInput {
   type: string;
   channelId?: number;
   userId?: number;
-  /** For trigger types: exactly the `event` a chat function receives. */
+  /**
+   * For trigger types: exactly the `event` a chat function receives. Its own keys stay as given (camelCase:
+   * `user`, `userHasActiveSession`, ...); the resources under them are recorded in the SDK's wire format
+   * (snake_case, see `toWire`), whichever shape the caller built them in.
+   */
   data: Record<string, unknown>;
   /** From `@EventDepth()`: 0 for users and API clients, n+1 for actions of a function run at depth n. */
   depth: number;
@@ -18,13 +23,30 @@ export interface ChatEventInput {
 
 /** Stream of one channel's chat events. */
 export const channelStream = (channelId: number) => `chat-channel-${channelId}`;
-/** Stream of an application's chat events that belong to no channel. */
+/** Stream of one user's chat events that belong to no channel (`user.created`, `user.updated`, ...). */
+export const userStream = (userId: number) => `chat-user-${userId}`;
+/** Stream of an application's chat events that belong to neither a channel nor a user. */
 export const applicationStream = (applicationId: number) => `chat-app-${applicationId}`;
 
+/** The stream an event is appended to: its channel's, else its user's, else its application's. */
+export function streamOf(e: Pick<ChatEventInput, 'applicationId' | 'channelId' | 'userId'>): string {
+  if (e.channelId !== undefined) return channelStream(e.channelId);
+  if (e.userId !== undefined) return userStream(e.userId);
+  return applicationStream(e.applicationId);
+}
+
+/** Event data in the wire format: top-level (trigger payload) keys untouched, the resources under them snake_case. */
+export function wireData(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (v !== undefined) out[k] = toWire(v);
+  return out;
+}
+
 /**
- * Records a chat event in the caller's transaction: appends it to the event store (one stream per channel, else
- * one per application) and enqueues the `chat.event.recorded.v1` envelope in the outbox (keyed by channel, else by
- * application), so the state change, the event and its publication commit or roll back together.
+ * Records chat events in the caller's transaction: appends each to the event store (one stream per channel, else
+ * per user, else per application) and enqueues its `chat.event.recorded.v1` envelope in the outbox (partition key:
+ * the channel, else the application) in the same statement, so the state change, the events and their publication
+ * commit or roll back together.
  */
 @Injectable()
 export class ChatEventRecorder {
@@ -34,30 +56,45 @@ export class ChatEventRecorder {
   ) {}
 
   async record(manager: EntityManager, e: ChatEventInput, opts: PublishOptions = {}): Promise<{ eventId: string }> {
-    const payload: ChatEventPayload = {
-      applicationId: e.applicationId,
-      type: e.type,
-      depth: e.depth,
-      data: e.data,
+    const [eventId] = await this.recordAll(manager, [e], opts);
+    return { eventId };
+  }
+
+  /**
+   * Records several events in order (e.g. a message and the notifications it causes): one statement per run of
+   * consecutive events on the same stream (a message and its notifications: one), each appending the run and
+   * enqueueing its envelopes, so the outbox keeps the given order. Returns the event ids.
+   */
+  async recordAll(manager: EntityManager, events: ChatEventInput[], opts: PublishOptions = {}): Promise<string[]> {
+    const ids: string[] = [];
+    let stream: string | undefined;
+    let batch: NewEvent[] = [];
+    let envelopes: Envelope[] = [];
+    const flush = async () => {
+      if (stream !== undefined && batch.length > 0) await this.store.append(manager, stream, 'any', batch, { enqueue: envelopes });
+      batch = [];
+      envelopes = [];
     };
-    if (e.channelId !== undefined) payload.channelId = e.channelId;
-    if (e.userId !== undefined) payload.userId = e.userId;
-    const key = e.channelId !== undefined ? Keys.channel(e.applicationId, e.channelId) : Keys.application(e.applicationId);
-    const envelope = this.bus.envelope('chat.event.recorded.v1', payload, { ...opts, key });
-    const stream = e.channelId !== undefined ? channelStream(e.channelId) : applicationStream(e.applicationId);
-    await this.store.append(manager, stream, 'any', [
-      {
+    for (const e of events) {
+      const payload: ChatEventPayload = { applicationId: e.applicationId, type: e.type, depth: e.depth, data: wireData(e.data) };
+      if (e.channelId !== undefined) payload.channelId = e.channelId;
+      if (e.userId !== undefined) payload.userId = e.userId;
+      const key = e.channelId !== undefined ? Keys.channel(e.applicationId, e.channelId) : Keys.application(e.applicationId);
+      const envelope = this.bus.envelope('chat.event.recorded.v1', payload, { ...opts, key });
+      const s = streamOf(e);
+      if (s !== stream) {
+        await flush();
+        stream = s;
+      }
+      batch.push({
         type: e.type,
         data: payload,
         metadata: { eventId: envelope.eventId, correlationId: envelope.correlationId, occurredAt: envelope.occurredAt },
-      },
-    ]);
-    await this.store.enqueue(manager, [envelope]);
-    return { eventId: envelope.eventId };
-  }
-
-  /** Records several events in order (e.g. a message and the notifications it causes). */
-  async recordAll(manager: EntityManager, events: ChatEventInput[], opts: PublishOptions = {}): Promise<void> {
-    for (const e of events) await this.record(manager, e, opts);
+      });
+      envelopes.push(envelope);
+      ids.push(envelope.eventId);
+    }
+    await flush();
+    return ids;
   }
 }
