@@ -25,7 +25,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import Module from 'node:module';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { format } from 'node:util';
 import vm from 'node:vm';
 import type { InitRequest, RunnerError, RunnerReply, RunRequest } from './runner.protocol';
@@ -55,6 +55,8 @@ const applicationId = process.env.CHATFN_APPLICATION_ID ?? '';
 const chatBaseUrl = (process.env.CHATFN_CHAT_BASE_URL ?? '').replace(/\/$/, '');
 const host = process.env.CHATFN_RUNNER_HOST ?? '127.0.0.1';
 const wantedPort = Number(process.env.CHATFN_RUNNER_PORT ?? 0);
+/** Top-level packages user code may require (the base runtime is the installation's own node_modules); all if unset. */
+const runtimePackages = process.env.CHATFN_RUNTIME_PACKAGES?.split(',').filter(Boolean);
 for (const k of Object.keys(process.env)) if (k.startsWith('CHATFN_')) delete process.env[k];
 
 const clientId = `chatfn-runner-${applicationId}`;
@@ -62,6 +64,36 @@ const clientSecret = randomBytes(24).toString('base64url');
 let accessToken: { token: string; expiresAt: number } | undefined;
 
 const als = new AsyncLocalStorage<InvocationStore>();
+
+// ---- module resolution confined to the runtime ------------------------------------------------------------------
+
+/**
+ * `require` resolves inside `<runtime dir>/node_modules` only: the lookup never walks up past the runtime directory
+ * (a runtime dir inside an installation would otherwise reach the platform's own node_modules), global folders and
+ * NODE_PATH are ignored, and any path that resolves elsewhere — absolute, relative, `..` — is not found. User code
+ * (handlers, init script) may load only the runtime's packages (`CHATFN_RUNTIME_PACKAGES` when the runtime holds more
+ * than the app asked for); packages load their own dependencies from the runtime's node_modules.
+ */
+const runtimeModules = join(runtimeDir, 'node_modules');
+const within = (p: string, root: string) => p === root || p.startsWith(root + sep);
+const userRoots = runtimePackages ? runtimePackages.map((p) => join(runtimeModules, p)) : [runtimeModules];
+const ModuleInternals = Module as unknown as {
+  _nodeModulePaths(from: string): string[];
+  _resolveFilename(request: string, parent: { filename?: string | null } | undefined, ...rest: unknown[]): string;
+  globalPaths: string[];
+};
+const nodeModulePaths = ModuleInternals._nodeModulePaths;
+ModuleInternals._nodeModulePaths = (from: string) => nodeModulePaths(from).filter((p) => within(p, runtimeModules));
+ModuleInternals.globalPaths.splice(0);
+const resolveFilename = ModuleInternals._resolveFilename;
+ModuleInternals._resolveFilename = function (request, parent, ...rest) {
+  const resolved = resolveFilename.call(this, request, parent, ...rest);
+  if (Module.isBuiltin(resolved)) return resolved;
+  const fromPackage = !!parent?.filename && within(parent.filename, runtimeModules);
+  if (fromPackage ? within(resolved, runtimeModules) : userRoots.some((r) => within(resolved, r))) return resolved;
+  throw Object.assign(new Error(`Cannot find module '${request}' in the runtime`), { code: 'MODULE_NOT_FOUND' });
+};
+
 const userRequire = Module.createRequire(join(runtimeDir, 'package.json'));
 const versions = new Map<string, { hash: string; handler: Handler }>();
 let initialized: Promise<RunnerReply> | undefined;
@@ -161,8 +193,8 @@ function sdk(): Record<string, unknown> {
   if (!ChatKitty) throw new Error('the runtime has no chatkitty SDK');
   // Every request of an invocation carries its depth (the SDK's APIs all use axios' global instance).
   try {
-    const axiosPath = userRequire.resolve('axios', { paths: [userRequire.resolve('chatkitty')] });
-    const axios = userRequire(axiosPath) as { default?: AxiosLike } & AxiosLike;
+    // From chatkitty's own location: axios is its dependency, not one user code may load.
+    const axios = Module.createRequire(userRequire.resolve('chatkitty'))('axios') as { default?: AxiosLike } & AxiosLike;
     const instance = axios.default ?? axios;
     instance.interceptors.request.use((cfg: { headers: Record<string, unknown> & { set?: (k: string, v: string) => void } }) => {
       const store = als.getStore();

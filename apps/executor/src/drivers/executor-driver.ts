@@ -7,6 +7,11 @@ export interface RuntimeSpec {
   key: string;
   /** Process driver: directory with the runtime's node_modules (and optionally init.js). */
   directory?: string;
+  /**
+   * Top-level packages user code may `require` when the directory holds more than the application's dependencies
+   * (the base runtime of the process driver is the installation's own node_modules). Unset: every package there.
+   */
+  packages?: string[];
   /** Docker driver: image holding the runtime (node_modules, runner, init script). */
   image?: string;
   /** The runtime's environment variables (decrypted); CHATKITTY_* are added by the runner. */

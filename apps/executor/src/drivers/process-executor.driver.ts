@@ -99,6 +99,7 @@ export class ProcessExecutorDriver extends ExecutorDriver {
       CHATFN_RUNNER_PORT: '0',
       CHATFN_RUNNER_HOST: '127.0.0.1',
       CHATFN_RUNTIME_DIR: spec.directory,
+      ...(spec.packages ? { CHATFN_RUNTIME_PACKAGES: spec.packages.join(',') } : {}),
       CHATFN_APPLICATION_ID: String(spec.applicationId),
       CHATFN_CHAT_BASE_URL: spec.chatBaseUrl,
     });

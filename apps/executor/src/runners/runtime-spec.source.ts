@@ -13,6 +13,9 @@ export interface ResolvedRuntime {
   initScript?: string;
 }
 
+/** The default dependencies every runtime has (the registry's DEFAULT_DEPENDENCIES): what the base runtime offers. */
+export const BASE_RUNTIME_PACKAGES = ['chatkitty'];
+
 /** The chatfn installation's own node_modules (holds chatkitty): the base runtime of the process driver. */
 export function installationRuntimeDir(): string {
   return resolve(dirname(require.resolve('chatkitty/package.json')), '..', '..');
@@ -85,6 +88,8 @@ export class RuntimeSpecSource {
       applicationId,
       key: `base:rev${runtime?.revision ?? 0}:env${envRevision}:${envHash(env)}`,
       directory: driver === 'process' ? installationRuntimeDir() : undefined,
+      // The installation's node_modules holds the platform too: user code gets only the default dependencies.
+      packages: driver === 'process' ? BASE_RUNTIME_PACKAGES : undefined,
       image: driver === 'docker' ? this.config.env.CHATFN_BASE_IMAGE : undefined,
       env,
       chatBaseUrl,
