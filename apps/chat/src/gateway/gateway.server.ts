@@ -20,11 +20,7 @@ const SUBPROTOCOL = 'v12.stomp';
 @Injectable()
 export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Gateway');
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : [...protocols][0] ?? false),
-  });
+  private readonly wss: WebSocketServer;
   private readonly connections = new Set<StompConnection>();
   private server?: Server;
   private readonly limits: GatewayLimits;
@@ -47,6 +43,14 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       heartbeatMs: env.CHATFN_GATEWAY_HEARTBEAT_MS,
       connectTimeoutMs: 30_000,
     };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      // One WebSocket message larger than this closes the socket (1009) before it is buffered; frames are checked by
+      // the STOMP parser against CHATFN_GATEWAY_MAX_FRAME_BYTES (answered with an ERROR frame).
+      maxPayload: Math.max(env.CHATFN_GATEWAY_MAX_FRAME_BYTES * 4, 64 * 1024),
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : ([...protocols][0] ?? false)),
+    });
     this.wss.setMaxListeners(0);
   }
 

@@ -37,6 +37,7 @@ describe('StompParser', () => {
     expect(() => new StompParser(1000).push('HELLO\n\n\0')).toThrow(StompProtocolError);
     expect(() => new StompParser(1000).push('SEND\na:\\t\n\n\0')).toThrow(/escape/);
     expect(() => new StompParser(20).push(`SEND\n\n${'x'.repeat(40)}`)).toThrow(/larger/);
+    expect(() => new StompParser(20).push(`SEND\n\n${'x'.repeat(40)}\0`)).toThrow(/larger/);
     expect(() => new StompParser(1000).push('SEND\ncontent-length:-1\n\n\0')).toThrow(/content-length/);
     expect(() => new StompParser(1000).push('SEND\ncontent-length:2\n\nabc\0')).toThrow(/NUL/);
   });

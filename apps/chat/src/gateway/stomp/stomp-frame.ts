@@ -118,6 +118,7 @@ export class StompParser {
       bodyEnd = buf.indexOf(NUL, bodyStart);
       if (bodyEnd < 0) return undefined;
     }
+    if (bodyEnd + 1 > this.maxFrameBytes) throw new StompProtocolError(`frame larger than ${this.maxFrameBytes} bytes`);
     const body = buf.subarray(bodyStart, bodyEnd).toString('utf8');
     this.buf = buf.subarray(bodyEnd + 1);
     return { command, headers, body };

@@ -1,0 +1,109 @@
+import { ChatKitty } from 'chatkitty';
+import { startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
+import { GatewaySessionsService } from '../../apps/chat/src/gateway/sessions/gateway-sessions.service';
+import { RawStompClient } from './stomp-test-client';
+
+jest.setTimeout(120_000);
+
+/** Protocol robustness: bad credentials and bad input get an ERROR frame or an error-queue message, never a crash. */
+describe('real-time gateway protocol edges', () => {
+  let server: TestServer;
+  let app: TestApplication;
+  let ck: ChatKitty;
+  const clients: RawStompClient[] = [];
+  const open = async (apiKey = app.api_key) => {
+    const c = await RawStompClient.open(server.url, apiKey);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: { CHATFN_GATEWAY_MAX_FRAME_BYTES: '2048', CHATFN_GATEWAY_RATE: '5' } });
+    app = await server.createApplication();
+    ck = new ChatKitty(server.sdkConfig(app));
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await server?.close();
+  });
+
+  it('answers the v12.stomp subprotocol, refuses a bad API key and disabled guests with AccessDeniedError', async () => {
+    const bad = await open('nope');
+    expect(bad.ws.protocol).toBe('v12.stomp');
+    const denied = await bad.connect('alice');
+    expect(denied.command).toBe('ERROR');
+    expect(JSON.parse(denied.body)).toMatchObject({ error: 'AccessDeniedError', message: 'Invalid API key' });
+    await waitFor(() => bad.closed, { what: 'the socket to close' });
+
+    const guest = await open();
+    const noGuests = await guest.connect('alice');
+    expect(JSON.parse(noGuests.body).message).toMatch(/Guest users are disabled/);
+  });
+
+  it('starts a guest session when guests are enabled; bad frames and requests are answered, not crashed on', async () => {
+    await ck.ApplicationApi.updateApplicationSettings({ guest_users: 'ENABLED', user_created_channels: 'DISABLED' } as never);
+    const c = await open();
+    const connected = await c.connect('guest-1', { 'StompX-User-Agent': 'raw-test/1' });
+    expect(connected.command).toBe('CONNECTED');
+    expect(connected.headers).toMatchObject({ version: '1.2' });
+    c.frame('SUBSCRIBE', { id: 'e', destination: '/user/queue/errors' });
+
+    // relay errors are correlated by subscription-id, action errors by receipt-id
+    c.frame('SUBSCRIBE', { id: 'r1', destination: '/application/channels/999999.relay' });
+    const relayError = await c.next((f) => f.headers['subscription-id'] === 'r1');
+    expect(JSON.parse(relayError.body).error).toBe('ResourceNotFoundError');
+    c.frame('SEND', { destination: '/application/user.create_channel', receipt: 'x1' }, '{"type":"PUBLIC","name":"nope"}');
+    expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x1')).body).error).toBe('AccessDeniedError');
+    c.frame('SEND', { destination: '/application/channels/1.message', receipt: 'x2' }, '{not json');
+    expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x2')).body).error).toBe('InvalidRequestError');
+    c.frame('SEND', { destination: '/application/nothing.here', receipt: 'x3' }, '{}');
+    expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x3')).body).error).toBe('UnsupportedOperationError');
+    // rate limit: 5/s with a burst of 10
+    for (let i = 0; i < 15; i++) c.frame('SEND', { destination: '/application/nothing.here', receipt: `rl${i}` }, '{}');
+    const limited = await c.next((f) => f.body.includes('RateLimitedError'));
+    expect(JSON.parse(limited.body).coolOffDuration).toBe('PT1S');
+    // unknown topics get a RECEIPT and stay silent
+    c.frame('SUBSCRIBE', { id: 't1', destination: '/topic/users/424242/self', receipt: 'rt' });
+    await c.next((f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === 'rt');
+    expect(c.closed).toBe(false);
+
+    // an oversize frame closes with an ERROR frame; the server keeps serving others
+    c.send(`SEND\ndestination:/application/x\n\n${'x'.repeat(4096)}\0`);
+    const tooBig = await c.next((f) => f.command === 'ERROR');
+    expect(tooBig.body).toMatch(/larger than 2048 bytes/);
+    await waitFor(() => c.closed, { what: 'the oversize client to be closed' });
+
+    const garbage = await open();
+    garbage.send('HELLO\n\n\0');
+    expect((await garbage.next((f) => f.command === 'ERROR')).body).toMatch(/unknown command/);
+    const early = await open();
+    early.frame('SEND', { destination: '/application/x' }, '{}');
+    expect((await early.next((f) => f.command === 'ERROR')).body).toMatch(/before CONNECT/);
+
+    const sessions = (await ck.UserSessionsApi.listUserSessions(0, 25)).data as unknown as { _embedded: { sessions: { user: { name: string }; user_agent?: string; state: string }[] } };
+    const mine = sessions._embedded.sessions.find((s) => s.user.name === 'guest-1');
+    expect(mine).toMatchObject({ user_agent: 'raw-test/1' });
+    await waitFor(async () => {
+      const s = (await ck.UserSessionsApi.listUserSessions(0, 25, undefined, 'ENDED')).data as unknown as { _embedded?: { sessions: { user: { name: string } }[] } };
+      return s._embedded?.sessions.some((x) => x.user.name === 'guest-1');
+    }, { what: 'the closed session to end' });
+    const users = (await ck.UsersApi.listUsers(0, 5, undefined, 'guest-1')).data as unknown as { _embedded: { users: { isGuest: boolean }[] } };
+    expect(users._embedded.users[0].isGuest).toBe(true);
+  });
+
+  it("ends the sessions of a gateway instance that stopped heartbeating", async () => {
+    const c = await open();
+    await c.connect('guest-2');
+    const db = server.app.get(GatewaySessionsService, { strict: false });
+    const ds = (db as unknown as { db: { query(sql: string, args?: unknown[]): Promise<unknown> } }).db;
+    // guest-2's session, moved to a "ghost" instance whose last heartbeat is a minute old (it crashed)
+    await ds.query(`INSERT INTO gateway_instances (id, heartbeat_time) VALUES ('ghost', now() - interval '1 minute')`);
+    await ds.query(
+      `UPDATE user_sessions SET gateway_instance = 'ghost' WHERE state = 'ACTIVE' AND user_id = (SELECT id FROM users WHERE name = 'guest-2')`,
+    );
+    expect(await db.heartbeat()).toBe(1);
+    const s = (await ck.UserSessionsApi.listUserSessions(0, 25, undefined, 'ACTIVE')).data as unknown as { _embedded?: { sessions: { user: { name: string } }[] } };
+    expect(s._embedded?.sessions.some((x) => x.user.name === 'guest-2') ?? false).toBe(false);
+  });
+});
