@@ -160,7 +160,6 @@ async function runClients(input: WorkerInput): Promise<void> {
 // ---- main: the server -------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { loadConfig } = require('@chatfn/config') as typeof import('@chatfn/config');
   const { startService } = require('@chatfn/platform') as typeof import('@chatfn/platform');
   const { CHATFN_ALL_IN_ONE } = require('../apps/chatfn/chatfn.service') as typeof import('../apps/chatfn/chatfn.service');
@@ -169,7 +168,6 @@ async function main(): Promise<void> {
   const { GatewayServer } = require('../apps/chat/src/gateway/gateway.server') as typeof import('../apps/chat/src/gateway/gateway.server');
   const { benchDatabase } = require('./bench-postgres') as typeof import('./bench-postgres');
   const { freePortForBench } = require('./bench-port') as typeof import('./bench-port');
-  /* eslint-enable @typescript-eslint/no-require-imports */
 
   const db = await benchDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-gw-'));

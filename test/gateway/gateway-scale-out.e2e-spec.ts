@@ -9,7 +9,6 @@ import { CHATFN_ALL_IN_ONE } from '../../apps/chatfn/chatfn.service';
 import { environment, installWebSocket, Json } from './gateway-helpers';
 
 installWebSocket();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const core = require('@chatkitty/core') as typeof import('@chatkitty/core');
 
 jest.setTimeout(180_000);

@@ -4,7 +4,6 @@ import { deploy, environment, installWebSocket, invocations, Json } from './gate
 
 installWebSocket();
 // Loaded after the WebSocket global exists (the SDK checks it when a session starts, not at import; kept simple).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const core = require('@chatkitty/core') as typeof import('@chatkitty/core');
 
 jest.setTimeout(180_000);
