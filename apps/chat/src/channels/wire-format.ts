@@ -7,9 +7,16 @@
 const KEEP = new Set(['isGuest', '_links', '_embedded']);
 const OPAQUE = new Set(['properties', 'authParams']);
 
+/** Resource keys are a small fixed set: converted once (user-defined maps are never converted, so never cached). */
+const SNAKE = new Map<string, string>();
+
 export function snakeKey(key: string): string {
-  if (KEEP.has(key)) return key;
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  let out = SNAKE.get(key);
+  if (out === undefined) {
+    out = KEEP.has(key) ? key : key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (SNAKE.size < 10_000) SNAKE.set(key, out);
+  }
+  return out;
 }
 
 export function toWire<T = unknown>(value: unknown): T {

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApiException } from '@chatfn/platform';
 import { ChannelsService } from '../channels/channels.service';
 import { UserRef } from '../channels/channels.schema';
-import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
+import { affectedRows, CHANNEL_COLUMNS, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
 import { toWire } from '../channels/wire-format';
 import { NotificationsService } from '../notifications/notifications.service';
 import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
@@ -49,18 +49,16 @@ export class MessagesService {
   // ---- send -----------------------------------------------------------------------------------------------------
 
   async send(applicationId: number, channelId: number, input: SendInput, depth: number, parentId?: number): Promise<MessageRes> {
-    const [channelRow, sender, parent] = await Promise.all([
-      this.channels.row(applicationId, channelId),
-      input.user ? this.sender(applicationId, channelId, input.user) : Promise.resolve(undefined),
+    const [{ channel, sender }, parent] = await Promise.all([
+      this.context(applicationId, channelId, input.user),
       parentId !== undefined ? this.get(applicationId, parentId) : Promise.resolve(undefined),
     ]);
-    const channel = channelRes(channelRow);
     if (sender && !sender.isMember && channel.type !== 'PUBLIC') {
       throw ApiException.forbidden(`User ${sender.user.name} is not a member of channel ${channelId}`);
     }
     let body = input.body;
     let properties = input.properties ?? {};
-    if (sender && this.hook) {
+    if (sender && this.hook?.applies(applicationId)) {
       try {
         const verdict = await this.hook.check(
           applicationId,
@@ -77,34 +75,57 @@ export class MessagesService {
     const type = sender ? input.type : input.type === 'TEXT' ? 'SYSTEM_TEXT' : 'SYSTEM_FILE';
     const mentions = body !== undefined ? await this.mentions(applicationId, body) : { list: [], userIds: [], channel: undefined };
 
+    // The resource is built here (created_time from this clock, the id from the insert) so that the message, its
+    // notifications (which embed it) and the chat events take one statement and one append, in one transaction.
+    const message = messageRes({
+      id: 0,
+      type,
+      channel_id: channelId,
+      created_time: new Date(),
+      nested_level: parent ? Number(parent.nestedLevel) + 1 : 0,
+      properties,
+      replies_count: 0,
+      body: body ?? null,
+      file: input.file ?? null,
+      group_tag: input.groupTag ?? null,
+      mentions: type.endsWith('TEXT') ? mentions.list : null,
+      parent_id: parent?.id ?? null,
+    });
+    if (sender) message.user = sender.user;
+    const eventChannel: ChannelRes = { ...channel };
+    const notify = {
+      applicationId,
+      channel: eventChannel,
+      message,
+      sender: sender?.user,
+      mentionedUserIds: mentions.userIds,
+      mentionedChannel: mentions.channel,
+      parent,
+      depth,
+    };
+    const params: unknown[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const insert = `INSERT INTO messages (application_id, channel_id, type, user_id, body, file, group_tag, properties, mentions,
+                                          parent_id, nested_level, created_time)
+           VALUES (${param(applicationId)}, ${param(channelId)}, ${param(type)}, ${param(sender?.user.id ?? null)},
+                   ${param(body ?? null)}, ${param(input.file ? JSON.stringify(input.file) : null)}::jsonb,
+                   ${param(input.groupTag ?? null)}, ${param(JSON.stringify(properties))}::jsonb,
+                   ${param(type.endsWith('TEXT') ? JSON.stringify(mentions.list) : null)}::jsonb,
+                   ${param(parent?.id ?? null)}::bigint, ${param(message.nestedLevel)}, ${param(message.createdTime)}::timestamptz)
+           RETURNING id`;
+    const plan = this.notifications.plan(
+      notify,
+      param,
+      `(${param(JSON.stringify(withoutId(message)))}::jsonb || jsonb_build_object('id', (SELECT id FROM msg)))`,
+    );
+    const parentSql = parent ? `, parent AS (UPDATE messages SET replies_count = replies_count + 1 WHERE id = ${param(parent.id)}::bigint)` : '';
+    const sql = `WITH msg AS (${insert})${parentSql}, ${plan.ctes}, notes AS (${plan.select})
+         SELECT msg.id AS message_id, notes.* FROM msg LEFT JOIN notes ON true ORDER BY notes.id`;
+
     return this.db.transaction(async (tx) => {
-      const rows: Json[] = await tx.query(
-        `WITH msg AS (
-           INSERT INTO messages (application_id, channel_id, type, user_id, body, file, group_tag, properties, mentions,
-                                 parent_id, nested_level)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9::jsonb, $10::bigint, $11)
-           RETURNING *
-         ), parent AS (
-           UPDATE messages SET replies_count = replies_count + 1 WHERE id = $10::bigint
-         )
-         SELECT * FROM msg`,
-        [
-          applicationId,
-          channelId,
-          type,
-          sender?.user.id ?? null,
-          body ?? null,
-          input.file ? JSON.stringify(input.file) : null,
-          input.groupTag ?? null,
-          JSON.stringify(properties),
-          type.endsWith('TEXT') ? JSON.stringify(mentions.list) : null,
-          parent?.id ?? null,
-          parent ? Number(parent.nestedLevel) + 1 : 0,
-        ],
-      );
-      const message = messageRes(rows[0]);
-      if (sender) message.user = sender.user;
-      const eventChannel: ChannelRes = parent ? channel : { ...channel, lastReceivedMessage: withoutUser(message) };
+      const rows: Json[] = await tx.query(sql, params);
+      message.id = Number(rows[0].message_id);
+      if (!parent) eventChannel.lastReceivedMessage = withoutUser(message);
       const events: ChatEventInput[] = [];
       if (sender) {
         events.push({
@@ -116,35 +137,39 @@ export class MessagesService {
           data: { user: sender.user, channel: eventChannel, message },
         });
       }
-      events.push(
-        ...(await this.notifications.notify(tx, {
-          applicationId,
-          channel: eventChannel,
-          message,
-          sender: sender?.user,
-          mentionedUserIds: mentions.userIds,
-          mentionedChannel: mentions.channel,
-          parent,
-          depth,
-        })),
-      );
+      events.push(...this.notifications.events(rows.filter((r) => r.id !== null), notify));
       await this.recorder.recordAll(tx, events);
       return message;
     });
   }
 
-  /** The sender with whether they belong to the channel, in one query; 404 for an unknown user. */
-  private async sender(applicationId: number, channelId: number, ref: UserRef): Promise<{ user: UserRes; isMember: boolean }> {
-    const byId = 'id' in ref;
+  /**
+   * The channel (404 if unknown) and, when sending on a user's behalf, the sender with whether they belong to it
+   * (404 for an unknown user): one query.
+   */
+  private async context(
+    applicationId: number,
+    channelId: number,
+    ref: UserRef | undefined,
+  ): Promise<{ channel: ChannelRes; sender?: { user: UserRes; isMember: boolean } }> {
+    const byId = ref !== undefined && 'id' in ref;
+    const senderSql = ref
+      ? `(SELECT to_jsonb(u) || jsonb_build_object('is_member',
+            EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = u.id))
+          FROM users u WHERE u.application_id = $2 AND u.deleted_time IS NULL AND ${byId ? 'u.id = $3::bigint' : 'u.name = $3::text'})`
+      : 'NULL::jsonb';
     const rows: Json[] = await this.db.query(
-      `SELECT u.*, EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = $2 AND cm.user_id = u.id) AS is_member
-         FROM users u WHERE u.application_id = $1 AND u.deleted_time IS NULL AND ${byId ? 'u.id = $3' : 'u.name = $3'}`,
-      [applicationId, channelId, byId ? ref.id : ref.username],
+      `SELECT ${CHANNEL_COLUMNS}, ${senderSql} AS sender FROM channels c WHERE c.id = $1 AND c.application_id = $2`,
+      ref ? [channelId, applicationId, byId ? ref.id : ref.username] : [channelId, applicationId],
     );
-    if (!rows[0]) {
+    if (!rows[0]) throw ApiException.notFound('Channel', channelId);
+    const channel = channelRes(rows[0]);
+    if (!ref) return { channel };
+    const s = rows[0].sender as Json | null;
+    if (!s) {
       throw byId ? ApiException.notFound('User', ref.id) : new ApiException(404, 'ResourceNotFoundError', `User with name ${ref.username} not found`);
     }
-    return { user: userRes(rows[0]), isMember: Boolean(rows[0].is_member) };
+    return { channel, sender: { user: userRes(s), isMember: Boolean(s.is_member) } };
   }
 
   /** Resolves `<@user>` / `<#channel>` tags of a body (one query, only when the body has tags). */
@@ -301,6 +326,11 @@ export class MessagesService {
       await tx.query(`DELETE FROM messages WHERE application_id = $1`, [applicationId]);
     });
   }
+}
+
+function withoutId(m: MessageRes): Json {
+  const { id: _id, ...rest } = m;
+  return rest;
 }
 
 function withoutUser(m: MessageRes): MessageRes {

@@ -39,10 +39,16 @@ export class SendMessageHook {
     private readonly defaultDeadlineMs: number,
   ) {}
 
+  /** Whether the application has a function to ask (an in-memory lookup): when not, `check` has nothing to do. */
+  applies(applicationId: number): boolean {
+    const fn = this.functions?.get(applicationId, SEND_MESSAGE_TRIGGER);
+    return fn !== undefined && fn.enabled && fn.currentVersionNumber >= 1;
+  }
+
   /** Returns the changes to apply (empty when none); throws `MessageRejectedError` on rejection. */
   async check(applicationId: number, event: AttemptedSendEvent, depth: number): Promise<SendVerdict> {
     const fn = this.functions?.get(applicationId, SEND_MESSAGE_TRIGGER);
-    if (!fn || !fn.enabled || fn.currentVersionNumber < 1) return {};
+    if (!fn || !this.applies(applicationId)) return {};
     const deadlineMs = fn.timeoutMs > 0 ? fn.timeoutMs : this.defaultDeadlineMs;
     const policy: FailurePolicy = fn.failurePolicy ?? 'allow';
     let reply: ExecutionReply;

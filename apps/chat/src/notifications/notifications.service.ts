@@ -34,6 +34,19 @@ export interface NotifyInput {
 @Injectable()
 export class NotificationsService {
   async notify(tx: EntityManager, n: NotifyInput): Promise<ChatEventInput[]> {
+    const params: unknown[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const plan = this.plan(n, param, `${param(JSON.stringify(n.message))}::jsonb`);
+    const rows: Json[] = await tx.query(`WITH ${plan.ctes} ${plan.select}`, params);
+    return this.events(rows, n);
+  }
+
+  /**
+   * The notification rules as CTEs (`notify_cand`, `notify_r`, `notify_ins`) to splice into a larger statement (the
+   * message insert), plus the final SELECT. `param(v)` adds a parameter and returns its placeholder; `messageSql` is
+   * the SQL expression of the message resource (jsonb) stored in each notification's data.
+   */
+  plan(n: NotifyInput, param: (v: unknown) => string, messageSql: string): { ctes: string; select: string } {
     const parentAuthor = (n.parent?.user as UserRes | undefined)?.id ?? null;
     const who = n.sender ? String(n.sender.displayName) : 'System';
     const where = n.channel.type === 'DIRECT' ? 'a direct message' : `#${String(n.channel.displayName ?? n.channel.name)}`;
@@ -46,49 +59,44 @@ export class NotificationsService {
       'USER:MENTIONED:CHANNEL': `${who} mentioned ${n.mentionedChannel ? `#${String(n.mentionedChannel.name)}` : 'a channel'} in ${where}`,
       'USER:REPLIED_TO:MESSAGE': `${who} replied to your message in ${where}`,
     };
-    const baseData: Json = { channelId: n.channel.id, message: n.message };
-    const rows: Json[] = await tx.query(
-      `WITH cand AS (
+    const app = param(n.applicationId);
+    const channel = param(n.channel.id);
+    const sender = param(n.sender?.id ?? null);
+    const mentioned = param(n.mentionedUserIds);
+    const author = param(parentAuthor);
+    const ctes = `notify_cand AS (
          SELECT cm.user_id FROM channel_members cm
-          WHERE cm.channel_id = $2
+          WHERE cm.channel_id = ${channel}
             AND NOT EXISTS (SELECT 1 FROM chat_sessions cs
-                             WHERE cs.channel_id = $2 AND cs.user_id = cm.user_id AND cs.state = 'ACTIVE')
-         UNION SELECT unnest($4::bigint[])
-         UNION SELECT $5::bigint WHERE $5::bigint IS NOT NULL
-       ), r AS (
+                             WHERE cs.channel_id = ${channel} AND cs.user_id = cm.user_id AND cs.state = 'ACTIVE')
+         UNION SELECT unnest(${mentioned}::bigint[])
+         UNION SELECT ${author}::bigint WHERE ${author}::bigint IS NOT NULL
+       ), notify_r AS (
          SELECT u.id AS user_id, to_jsonb(u) AS usr,
                 EXISTS (SELECT 1 FROM user_sessions s WHERE s.user_id = u.id AND s.state = 'ACTIVE') AS online,
-                CASE WHEN u.id = $5::bigint THEN 'USER:REPLIED_TO:MESSAGE'
-                     WHEN u.id = ANY($4::bigint[]) THEN 'USER:MENTIONED:USER'
-                     WHEN $6::boolean THEN 'USER:MENTIONED:CHANNEL'
-                     WHEN $3::bigint IS NULL THEN 'SYSTEM:SENT:MESSAGE'
+                CASE WHEN u.id = ${author}::bigint THEN 'USER:REPLIED_TO:MESSAGE'
+                     WHEN u.id = ANY(${mentioned}::bigint[]) THEN 'USER:MENTIONED:USER'
+                     WHEN ${param(n.mentionedChannel !== undefined)}::boolean THEN 'USER:MENTIONED:CHANNEL'
+                     WHEN ${sender}::bigint IS NULL THEN 'SYSTEM:SENT:MESSAGE'
                      ELSE 'USER:SENT:MESSAGE' END AS kind
-           FROM cand JOIN users u ON u.id = cand.user_id
-          WHERE u.application_id = $1 AND u.deleted_time IS NULL AND u.id IS DISTINCT FROM $3::bigint
-       ), ins AS (
+           FROM notify_cand JOIN users u ON u.id = notify_cand.user_id
+          WHERE u.application_id = ${app} AND u.deleted_time IS NULL AND u.id IS DISTINCT FROM ${sender}::bigint
+       ), notify_ins AS (
          INSERT INTO notifications (application_id, user_id, channel_id, title, body, data)
-         SELECT $1, r.user_id, $2, ($7::jsonb)->>r.kind, $8, jsonb_build_object('type', r.kind) || $9::jsonb
-                || CASE r.kind WHEN 'USER:MENTIONED:CHANNEL' THEN jsonb_build_object('mentionedChannel', $10::jsonb)
-                               WHEN 'USER:REPLIED_TO:MESSAGE' THEN jsonb_build_object('parent', $11::jsonb)
+         SELECT ${app}, r.user_id, ${channel}, (${param(JSON.stringify(titles))}::jsonb)->>r.kind, ${param(body)},
+                jsonb_build_object('type', r.kind, 'channelId', ${channel}::bigint, 'message', ${messageSql})
+                || CASE r.kind WHEN 'USER:MENTIONED:CHANNEL' THEN jsonb_build_object('mentionedChannel', ${param(n.mentionedChannel ? JSON.stringify(n.mentionedChannel) : null)}::jsonb)
+                               WHEN 'USER:REPLIED_TO:MESSAGE' THEN jsonb_build_object('parent', ${param(n.parent ? JSON.stringify(n.parent) : null)}::jsonb)
                                ELSE '{}'::jsonb END
-           FROM r ORDER BY r.user_id
+           FROM notify_r r ORDER BY r.user_id
          RETURNING id, user_id, title, body, data, muted, created_time
-       )
-       SELECT ins.*, r.usr, r.online FROM ins JOIN r ON r.user_id = ins.user_id ORDER BY ins.id`,
-      [
-        n.applicationId,
-        n.channel.id,
-        n.sender?.id ?? null,
-        n.mentionedUserIds,
-        parentAuthor,
-        n.mentionedChannel !== undefined,
-        JSON.stringify(titles),
-        body,
-        JSON.stringify(baseData),
-        n.mentionedChannel ? JSON.stringify(n.mentionedChannel) : null,
-        n.parent ? JSON.stringify(n.parent) : null,
-      ],
-    );
+       )`;
+    const select = `SELECT notify_ins.*, r.usr, r.online FROM notify_ins JOIN notify_r r ON r.user_id = notify_ins.user_id ORDER BY notify_ins.id`;
+    return { ctes, select };
+  }
+
+  /** The `user.received.notification` events of the rows `plan`'s SELECT returned. */
+  events(rows: Json[], n: Pick<NotifyInput, 'applicationId' | 'channel' | 'depth'>): ChatEventInput[] {
     return rows.map((r) => {
       const user = userRes(r.usr as Json);
       return {
