@@ -15,6 +15,10 @@ export class ApiError extends Error {
 
   /** The field the server blamed, e.g. `handler_script`, `[1].version`, `FOO` (an env var). */
   get field(): string | undefined {
+    return normaliseField(this.rawField);
+  }
+
+  private get rawField(): string | undefined {
     const p = this.properties ?? {};
     if (typeof p.field === 'string') return p.field;
     const errs = p.errors;
@@ -25,9 +29,14 @@ export class ApiError extends Error {
 
   /** The message without its `field: ` prefix. */
   get detail(): string {
-    const f = this.field;
+    const f = this.rawField;
     return f && this.message.startsWith(`${f}: `) ? this.message.slice(f.length + 2) : this.message;
   }
+}
+
+/** zod paths come as `0.version`, the registry's own checks as `[0].version`: one form for the UI. */
+export function normaliseField(f: string | undefined): string | undefined {
+  return f?.replace(/^(\d+)(?=\.|$)/, '[$1]');
 }
 
 interface Session {

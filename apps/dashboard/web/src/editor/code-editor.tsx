@@ -40,9 +40,16 @@ export function CodeEditor({ value, onChange, language, path, onSave, readOnly, 
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => change.current?.(model.getValue()));
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => save.current?.());
+    // addAction, not addCommand: commands are global and the last editor created would take Ctrl+S from the others.
+    const action = ed.addAction({
+      id: 'chatfn.save',
+      label: 'Save',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS],
+      run: () => save.current?.(),
+    });
     return () => {
       sub.dispose();
+      action.dispose();
       ed.dispose();
       // Handler scripts are global scripts: two live models would both declare handleEvent.
       model.dispose();

@@ -22,7 +22,8 @@ ts.typescriptDefaults.setCompilerOptions({
   strict: true,
   noImplicitAny: false,
   allowNonTsExtensions: true,
-  lib: ['es2022'],
+  // dom for console, fetch, URL, timers (Node has them too)
+  lib: ['es2022', 'dom'],
 });
 ts.typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
 ts.typescriptDefaults.setEagerModelSync(true);
@@ -41,5 +42,8 @@ monaco.editor.defineTheme('chatfn', {
   rules: [],
   colors: { 'editor.background': '#fbfbfd', 'editorLineNumber.foreground': '#a0a4b8', 'editorGutter.background': '#f4f5f9' },
 });
+
+// The global the AMD build of Monaco defines too: lets scripts and browser tests reach editors and models.
+(window as unknown as { monaco: typeof monaco }).monaco = monaco;
 
 export { monaco };
