@@ -60,6 +60,14 @@ export class FunctionsService {
       : this.config.env.CHATFN_FUNCTION_TIMEOUT_MS;
   }
 
+  /**
+   * What a blocking function's caller does when no verdict comes in time: a message goes through (`allow`: chat keeps
+   * working without executors), a session is refused (`deny`: authentication fails closed).
+   */
+  defaultFailurePolicy(triggerType: string): FailurePolicy {
+    return triggerType === 'user.attempted.send_message' ? 'allow' : 'deny';
+  }
+
   /** Creates the application's runtime and one function per trigger type (disabled, version 0) on first access. */
   async ensureApplication(applicationId: number): Promise<void> {
     const rows: { n: number }[] = await this.dataSource.query('SELECT count(*)::int AS n FROM functions WHERE application_id = $1', [
@@ -91,7 +99,7 @@ export class FunctionsService {
           triggerType: r.trigger_type,
           name: r.name,
           timeoutMs: r.timeout_ms,
-          failurePolicy: 'deny',
+          failurePolicy: this.defaultFailurePolicy(r.trigger_type),
         });
       }
     });
