@@ -219,6 +219,33 @@ describe('dashboard (browser, embedded server)', () => {
     expect(current.handler_script).toBe(V1);
   });
 
+  it('names a bad setting beside its field, shows a thrown error with its stack, masks environment values', async () => {
+    await byTest('tab-settings').click();
+    await byTest('timeout-input').fill('5');
+    await byTest('save-settings').click();
+    await expectText(byTest('timeout-error'), /between/);
+    await byTest('timeout-input').fill('3000');
+    await byTest('save-settings').click();
+    await waitFor(async () => (await byTest('timeout-error').count()) === 0, { what: 'the error to clear' });
+
+    await byTest('tab-test').click();
+    await setEditor('handler-editor', `async function handleEvent(event: ChatFunctionEvent) {\n  throw new Error('nope: ' + event.message.body);\n}\n`);
+    await byTest('run-test').click();
+    await expectText(byTest('test-error-stack'), /Error: nope: Hello, world!/);
+    await expectText(byTest('test-outcome'), /Failed/);
+
+    await byTest('nav-runtime').click();
+    await byTest('add-env').click();
+    await byTest('env-name').fill('API_TOKEN');
+    await byTest('env-value').fill('s3cret');
+    await byTest('save-environment').click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    await page.reload();
+    await byTest('env-value').waitFor();
+    expect(await byTest('env-value').getAttribute('type')).toBe('password');
+    expect(await byTest('env-value').inputValue()).toBe('s3cret');
+  });
+
   it('shows per-function charts on the overview, and works narrow', async () => {
     await byTest('nav-overview').click();
     await byTest('overview-user.sent.message').waitFor();

@@ -1,12 +1,15 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { api } from './api/client';
 import { SignInPage } from './auth/sign-in.page';
-import { FunctionDetailPage } from './functions/function-detail.page';
 import { FunctionsPage } from './functions/functions.page';
 import { InvocationsPage } from './invocations/invocations.page';
 import { OverviewPage } from './overview/overview.page';
 import { Link, useLocation } from './router';
-import { RuntimePage } from './runtime/runtime.page';
+import { Spinner } from './ui/components';
+
+// Pages with Monaco load it on demand: sign-in, overview and invocations stay light.
+const FunctionDetailPage = lazy(() => import('./functions/function-detail.page').then((m) => ({ default: m.FunctionDetailPage })));
+const RuntimePage = lazy(() => import('./runtime/runtime.page').then((m) => ({ default: m.RuntimePage })));
 
 const NAV = [
   { to: '/', label: 'Overview', icon: 'M3 13h4v8H3zM10 8h4v13h-4zM17 3h4v18h-4z' },
@@ -56,7 +59,9 @@ export function App() {
           <button className="btn btn-link small" onClick={() => api.signOut()} data-testid="signout">Sign out</button>
         </div>
       </aside>
-      <main className="main">{page}</main>
+      <main className="main">
+        <Suspense fallback={<div className="page"><Spinner label="Loading editor…" /></div>}>{page}</Suspense>
+      </main>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { api } from '../api/client';
 import type { ChatFunction, Invocation } from '../api/types';
 import { Link } from '../router';
-import { Badge, ErrorBanner, formatTime, Spinner, statusTone, useLoad } from '../ui/components';
+import { Badge, ErrorBanner, formatShortTime, Spinner, statusTone, useLoad } from '../ui/components';
 
 interface Row {
   fn: ChatFunction;
@@ -62,7 +62,7 @@ export function FunctionsPage() {
                     {last ? (
                       <span className="last-inv">
                         <Badge tone={statusTone(last.status)}>{last.status}</Badge>
-                        <span className="muted small">{formatTime(last.created_time)}</span>
+                        <span className="muted small" title={last.created_time}>{formatShortTime(last.created_time)}</span>
                       </span>
                     ) : (
                       <span className="muted">never</span>

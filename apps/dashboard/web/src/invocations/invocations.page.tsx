@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import type { ChatFunction, Invocation } from '../api/types';
 import { navigate, useLocation } from '../router';
-import { Badge, Empty, ErrorBanner, FieldError, formatMs, formatTime, json, Pre, Spinner, statusTone, useLoad } from '../ui/components';
+import { Badge, Empty, ErrorBanner, FieldError, formatMs, formatShortTime, formatTime, json, Pre, Spinner, statusTone, useLoad } from '../ui/components';
 
 interface Row extends Invocation {
   fn: ChatFunction;
@@ -138,7 +138,7 @@ export function InvocationsPage() {
                     onClick={() => setSelectedId(r.invocation_id === selectedId ? undefined : r.invocation_id)}
                     data-testid="invocation-row"
                   >
-                    <td className="nowrap">{formatTime(r.created_time)}</td>
+                    <td className="nowrap" title={r.created_time}>{formatShortTime(r.created_time)}</td>
                     <td>
                       <code className="small">{r.trigger_type}</code>
                     </td>

@@ -28,7 +28,8 @@ export function MiniChart({ buckets, series, format, max }: { buckets: MinuteBuc
   const x = (i: number) => PAD.l + (i + 0.5) * (iw / n);
   const y = (v: number) => PAD.t + ih - (Math.min(v, top) / top) * ih;
   const bw = Math.max(1, iw / n - 1.5);
-  const empty = all.length === 0 || all.every((v) => v === 0);
+  // A line of zeros is data (0% errors); bars of zeros are not.
+  const empty = all.length === 0 || (series.every((s) => s.kind === 'bar') && all.every((v) => v === 0));
   return (
     <div className="chart">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" preserveAspectRatio="none">

@@ -89,7 +89,7 @@ export function OverviewPage() {
                     <span className="fn-name">{fn.name}</span> <code className="fn-type">{fn.type}</code>
                   </Link>
                   <span className="kv small">
-                    <span>{stats.total} calls</span>
+                    <span>{stats.total} {stats.total === 1 ? 'call' : 'calls'}</span>
                     <span>{stats.perMinute.toFixed(2)}/min</span>
                     <span>errors {pct(stats.errorRate)}</span>
                     <span>p50 {formatMs(stats.p50)}</span>
@@ -100,7 +100,7 @@ export function OverviewPage() {
                 <div className="charts">
                   <figure>
                     <figcaption>Invocations / minute</figcaption>
-                    <MiniChart buckets={stats.buckets} format={(v) => String(Math.round(v))} series={[{ label: 'invocations', color: '#4f46e5', kind: 'bar', values: stats.buckets.map((b) => b.count) }]} />
+                    <MiniChart buckets={stats.buckets} format={(v) => (Number.isInteger(v) ? String(v) : v.toFixed(1))} series={[{ label: 'invocations', color: '#4f46e5', kind: 'bar', values: stats.buckets.map((b) => b.count) }]} />
                   </figure>
                   <figure>
                     <figcaption>Error rate</figcaption>
