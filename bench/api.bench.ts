@@ -22,7 +22,8 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { RunningService } from '@chatfn/platform';
 import { freePortForBench } from './bench-port';
 
-const REPO_ROOT = resolve(__dirname, '../..');
+/** dist/bench/api.bench.js when built; bench/api.bench.ts when run from source. */
+const REPO_ROOT = resolve(__dirname, __dirname.split('/').includes('dist') ? '../..' : '..');
 const N = Number(process.env.BENCH_N ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ONLY = process.env.BENCH_ONLY;

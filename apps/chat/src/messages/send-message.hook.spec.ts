@@ -36,7 +36,9 @@ describe('SendMessageHook', () => {
       const { hook, calls } = hookWith(s, () => Promise.reject(new Error('not called')));
       await expect(hook.check(1, event, 0)).resolves.toEqual({});
       expect(calls).toHaveLength(0);
+      expect(hook.applies(1)).toBe(false);
     }
+    expect(hookWith(fn(), () => Promise.reject(new Error('not called'))).hook.applies(1)).toBe(true);
   });
 
   it('asks with the trigger, event, depth and the function deadline, and applies body/properties', async () => {
