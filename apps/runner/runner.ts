@@ -95,7 +95,7 @@ ModuleInternals._resolveFilename = function (request, parent, ...rest) {
 };
 
 const userRequire = Module.createRequire(join(runtimeDir, 'package.json'));
-const versions = new Map<string, { hash: string; handler: Handler }>();
+const versions = new Map<string, { hash: string; script: string; handler: Handler }>();
 let initialized: Promise<RunnerReply> | undefined;
 let client: Record<string, unknown> | undefined;
 let inFlight = 0;
@@ -173,14 +173,15 @@ function evaluate(script: string, filename: string): unknown {
 }
 
 function loadVersion(key: string, script: string): Handler {
-  const hash = createHash('sha256').update(script).digest('hex');
   const cached = versions.get(key);
+  if (cached && cached.script === script) return cached.handler;
+  const hash = createHash('sha256').update(script).digest('hex');
   if (cached && cached.hash === hash) return cached.handler;
   const handler = evaluate(script, `${key.replace(/[^\w.-]/g, '_')}.js`);
   if (typeof handler !== 'function') {
     throw Object.assign(new Error('The handler script does not define a function named handleEvent'), { name: 'InvalidHandlerError' });
   }
-  versions.set(key, { hash, handler: handler as Handler });
+  versions.set(key, { hash, script, handler: handler as Handler });
   return handler as Handler;
 }
 
@@ -403,6 +404,7 @@ function runMany(req: IncomingMessage, res: ServerResponse): void {
             .then((reply) => {
               out.push(`${JSON.stringify({ i, reply })}\n`);
               pending--;
+              if (pending === 0 && !flushing) return flush(); // the last (or only) reply: no reason to wait
               if (!flushing) {
                 flushing = true;
                 setImmediate(flush);
