@@ -110,7 +110,7 @@ export function OverviewPage() {
                     <figcaption>Duration p50 / p99</figcaption>
                     <MiniChart
                       buckets={stats.buckets}
-                      format={(v) => formatMs(v)}
+                      format={(v) => (v < 10 && !Number.isInteger(v) ? `${v.toFixed(1)} ms` : formatMs(v))}
                       series={[
                         { label: 'p50', color: '#0891b2', kind: 'line', values: stats.buckets.map((b) => b.p50) },
                         { label: 'p99', color: '#d97706', kind: 'line', values: stats.buckets.map((b) => b.p99) },
