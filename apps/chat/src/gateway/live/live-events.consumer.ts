@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ChatEventPayload } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { MessageBus, Subscription } from '@chatfn/messaging';
+import { fromWire } from '../../channels/wire-format';
 import { stompChannel, stompCurrentUser, stompMessage, stompReadReceipt, stompUser, Topics } from '../stompx/destinations';
 import { TopicHub } from '../topic-hub';
 
@@ -19,7 +20,8 @@ export interface LiveEvent {
  * Pure, so it is unit-tested without a bus.
  */
 export function liveEventsOf(e: ChatEventPayload): LiveEvent[] {
-  const d = e.data as Json;
+  // Event data is in the Platform API's wire format (snake_case resources); the StompX mappers read camelCase.
+  const d = fromWire<Json>(e.data);
   const cid = e.channelId;
   const out: LiveEvent[] = [];
   const user = d.user as Json | undefined;
@@ -93,16 +95,9 @@ export function liveEventsOf(e: ChatEventPayload): LiveEvent[] {
       if (cid !== undefined && channel) out.push({ topic: Topics.channel(cid, 'self'), type: 'channel.self.deleted', resource: stompChannel(channel) });
       break;
     case 'user.updated':
-      if (user) out.push({ topic: Topics.user(Number(user.id), 'self'), type: 'user.self.updated', resource: stompCurrentUser(camel(user)) });
+      if (user) out.push({ topic: Topics.user(Number(user.id), 'self'), type: 'user.self.updated', resource: stompCurrentUser(user) });
       break;
   }
-  return out;
-}
-
-/** `user.updated` carries the Platform API's snake_case user (`display_name`, ...); the StompX client wants camelCase. */
-function camel(u: Json): Json {
-  const out: Json = {};
-  for (const [k, v] of Object.entries(u)) out[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
   return out;
 }
 

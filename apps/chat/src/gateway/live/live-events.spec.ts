@@ -1,8 +1,9 @@
 import { liveEventsOf } from './live-events.consumer';
 
-const user = { id: 7, name: 'bob', displayName: 'Bob' };
+// Event data as recorded: the Platform API's wire format (snake_case resources).
+const user = { id: 7, name: 'bob', display_name: 'Bob' };
 const channel = { id: 3, type: 'PUBLIC', name: 'general' };
-const message = { id: 11, type: 'TEXT', channelId: 3, body: 'hi', user: { id: 5, name: 'alice' } };
+const message = { id: 11, type: 'TEXT', channel_id: 3, parent_id: undefined, body: 'hi', user: { id: 5, name: 'alice' } };
 const ev = (type: string, data: Record<string, unknown>, channelId: number | undefined = 3) => ({ applicationId: 1, type, depth: 0, data, channelId });
 
 describe('liveEventsOf', () => {
@@ -15,7 +16,7 @@ describe('liveEventsOf', () => {
 
   it('maps system messages, read receipts (channel, reader, author), events and notifications', () => {
     expect(liveEventsOf(ev('system.sent.message', { channel, message: { ...message, user: undefined } }))[0].type).toBe('channel.message.created');
-    const reads = liveEventsOf(ev('user.read.message', { user, message, receipt: { user, createdTime: '2026-01-01T00:00:00.000Z' } }));
+    const reads = liveEventsOf(ev('user.read.message', { user, message, receipt: { user, created_time: '2026-01-01T00:00:00.000Z' } }));
     expect(reads.map((r) => r.topic)).toEqual(['/topic/channels/3/readReceipts', '/topic/users/7/readReceipts', '/topic/users/5/readReceipts']);
     expect(reads[0].resource).toMatchObject({ user: { name: 'bob' }, _relays: { message: '/application/messages/11.relay' } });
     const [custom] = liveEventsOf(ev('user.triggered.event', { user, channel, event: { type: 'wave', properties: { a: 1 } } }));
