@@ -8,11 +8,11 @@ interface PagedResource<K extends string, T> {
   _embedded?: { [key in K]?: T[] };
   page?: { size: number; total_elements: number; total_pages: number; number: number };
 }
-interface ChatUserResource { id: number; type: 'PERSON' | 'BOT'; name: string; displayName: string; displayPictureUrl?: string; isGuest: boolean; properties: Record<string, unknown>; presence?: { online: boolean; status: string }; }
-interface ChannelResource { id: number; type: 'PUBLIC' | 'PRIVATE' | 'DIRECT'; name?: string; displayName?: string; creator?: ChatUserResource; createdTime: string; properties: Record<string, unknown>; }
-interface MessageResource { id: number; type: 'TEXT' | 'FILE' | 'SYSTEM_TEXT' | 'SYSTEM_FILE'; body?: string; channelId: number; user?: ChatUserResource; createdTime: string; nestedLevel: number; properties: Record<string, unknown>; }
-interface CreateMessageResource { type: 'TEXT' | 'FILE'; body?: string; user?: { id?: number; username?: string }; properties?: Record<string, unknown>; groupTag?: string; }
-interface CreateChannelResource { type: 'PUBLIC' | 'PRIVATE' | 'DIRECT'; name?: string; displayName?: string; creator?: { username: string }; members?: Array<{ username: string } | { id: number }>; properties?: Record<string, unknown>; }
+interface ChatUserResource { id: number; type: 'PERSON' | 'BOT'; name: string; display_name: string; display_picture_url?: string; isGuest: boolean; properties: Record<string, unknown>; presence?: { online: boolean; status: string }; }
+interface ChannelResource { id: number; type: 'PUBLIC' | 'PRIVATE' | 'DIRECT'; name?: string; display_name?: string; creator?: ChatUserResource; created_time: string; properties: Record<string, unknown>; }
+interface MessageResource { id: number; type: 'TEXT' | 'FILE' | 'SYSTEM_TEXT' | 'SYSTEM_FILE'; body?: string; channel_id: number; user?: ChatUserResource; created_time: string; nested_level: number; properties: Record<string, unknown>; }
+interface CreateMessageResource { type: 'TEXT' | 'FILE'; body?: string; user?: { id?: number; username?: string }; properties?: Record<string, unknown>; group_tag?: string; }
+interface CreateChannelResource { type: 'PUBLIC' | 'PRIVATE' | 'DIRECT'; name?: string; display_name?: string; creator?: { username: string }; members?: Array<{ username: string } | { id: number }>; properties?: Record<string, unknown>; }
 
 declare class ApplicationApi {
   retrieveAuthenticatedApplication(): Promise<SdkResponse<{ id: number; key: string; properties: Record<string, unknown>; created_time: string }>>;
@@ -42,14 +42,14 @@ declare class MessagesApi {
 declare class UsersApi {
   listUsers(page?: number, size?: number, sort?: string[], name?: string): Promise<SdkResponse<PagedResource<'users', ChatUserResource>>>;
   retrieveUser(id: number): Promise<SdkResponse<ChatUserResource>>;
-  createUser(user: { name: string; displayName?: string; isGuest: boolean; properties?: Record<string, unknown> }): Promise<SdkResponse<ChatUserResource>>;
+  createUser(user: { name: string; display_name?: string; is_guest: boolean; properties?: Record<string, unknown> }): Promise<SdkResponse<ChatUserResource>>;
   updateUser(id: number, body?: object): Promise<SdkResponse<ChatUserResource>>;
   deleteUser(id: number): Promise<SdkResponse<unknown>>;
   listUserChannels(id: number, page?: number, size?: number): Promise<SdkResponse<PagedResource<'channels', ChannelResource>>>;
   sendUserNotification(id: number, notification: { title: string; body: string; channel?: { id: number }; data?: Record<string, unknown> }): Promise<SdkResponse<unknown>>;
 }
 declare class UserSessionsApi {
-  listUserSessions(page?: number, size?: number, sort?: string[], state?: 'ACTIVE' | 'ENDED'): Promise<SdkResponse<PagedResource<'sessions', { id: number; user: ChatUserResource; state: string; createdTime: string }>>>;
+  listUserSessions(page?: number, size?: number, sort?: string[], state?: 'ACTIVE' | 'ENDED'): Promise<SdkResponse<PagedResource<'sessions', { id: number; user: ChatUserResource; state: string; created_time: string }>>>;
 }
 declare class ChatKittyClient {
   readonly ApplicationApi: ApplicationApi;

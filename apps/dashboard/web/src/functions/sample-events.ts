@@ -4,22 +4,22 @@ const user = {
   id: 1,
   type: 'PERSON',
   name: 'jane@example.com',
-  displayName: 'Jane',
-  displayPictureUrl: 'https://api.dicebear.com/7.x/initials/svg?seed=Jane',
+  display_name: 'Jane',
+  display_picture_url: 'https://api.dicebear.com/7.x/initials/svg?seed=Jane',
   isGuest: false,
   presence: { online: true, status: 'AVAILABLE' },
   properties: {},
 };
-const bob = { ...user, id: 2, name: 'bob@example.com', displayName: 'Bob', displayPictureUrl: undefined };
-const channel = { id: 10, type: 'PUBLIC', name: 'general', displayName: 'General', createdTime: now, properties: {} };
+const bob = { ...user, id: 2, name: 'bob@example.com', display_name: 'Bob', display_picture_url: undefined };
+const channel = { id: 10, type: 'PUBLIC', name: 'general', display_name: 'General', created_time: now, properties: {} };
 const message = {
   id: 100,
   type: 'TEXT',
   body: 'Hello, world!',
-  channelId: 10,
+  channel_id: 10,
   user,
-  createdTime: now,
-  nestedLevel: 0,
+  created_time: now,
+  nested_level: 0,
   properties: {},
 };
 
@@ -32,15 +32,15 @@ export const SAMPLE_EVENTS: Record<string, Record<string, unknown>> = {
       id: 5,
       title: 'Jane sent a message',
       body: 'Hello, world!',
-      data: { type: 'USER:SENT:MESSAGE', message, channelId: 10 },
+      data: { type: 'USER:SENT:MESSAGE', message, channel_id: 10 },
       muted: false,
-      createdTime: now,
+      created_time: now,
     },
     userHasActiveSession: false,
   },
   'user.sent.message': { user, channel, message },
   'user.started.chat_session': { user, channel, channelUnread: true, channelMessagesCount: 42 },
-  'user.read.message': { user: bob, message, receipt: { user: bob, createdTime: now } },
+  'user.read.message': { user: bob, message, receipt: { user: bob, created_time: now } },
   'user.received.channel_invite': { user: bob, channel, invitingUser: user },
   'user.triggered.event': { user, channel, event: { type: 'typing.started', properties: { draft: true }, user } },
   'system.triggered.event': { channel, event: { type: 'order.shipped', properties: { orderId: 'A-1042' } } },
