@@ -76,6 +76,7 @@ const als = new AsyncLocalStorage<InvocationStore>();
  */
 const runtimeModules = join(runtimeDir, 'node_modules');
 const within = (p: string, root: string) => p === root || p.startsWith(root + sep);
+const userRequireParent = join(runtimeDir, 'package.json');
 const userRoots = runtimePackages ? runtimePackages.map((p) => join(runtimeModules, p)) : [runtimeModules];
 const ModuleInternals = Module as unknown as {
   _nodeModulePaths(from: string): string[];
@@ -89,12 +90,14 @@ const resolveFilename = ModuleInternals._resolveFilename;
 ModuleInternals._resolveFilename = function (request, parent, ...rest) {
   const resolved = resolveFilename.call(this, request, parent, ...rest);
   if (Module.isBuiltin(resolved)) return resolved;
-  const fromPackage = !!parent?.filename && within(parent.filename, runtimeModules);
-  if (fromPackage ? within(resolved, runtimeModules) : userRoots.some((r) => within(resolved, r))) return resolved;
+  // User code requires through `userRequire` (its parent is the runtime's package.json); everything else — packages
+  // loading their dependencies, the ESM loader — stays inside the runtime's node_modules.
+  const fromUser = parent?.filename === userRequireParent;
+  if (fromUser ? userRoots.some((r) => within(resolved, r)) : within(resolved, runtimeModules)) return resolved;
   throw Object.assign(new Error(`Cannot find module '${request}' in the runtime`), { code: 'MODULE_NOT_FOUND' });
 };
 
-const userRequire = Module.createRequire(join(runtimeDir, 'package.json'));
+const userRequire = Module.createRequire(userRequireParent);
 const versions = new Map<string, { hash: string; script: string; handler: Handler }>();
 let initialized: Promise<RunnerReply> | undefined;
 let client: Record<string, unknown> | undefined;

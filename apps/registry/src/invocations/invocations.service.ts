@@ -111,7 +111,11 @@ export class InvocationsService {
                                          error, attempt, correlation_id, dead_lettered, dead_letter_request, finished_time)
        VALUES ($1, $2, $3, $4, $5, 'FAILED', $6::jsonb, $7::jsonb, $8, $9, true, $10::jsonb, now())
        ON CONFLICT (invocation_id) DO UPDATE SET dead_lettered = true, dead_letter_request = EXCLUDED.dead_letter_request,
-         error = COALESCE(function_invocations.error, EXCLUDED.error)`,
+         -- The dead letter may overtake its last attempt's completion (another topic): it carries that attempt's error.
+         status = CASE WHEN EXCLUDED.attempt > function_invocations.attempt THEN 'FAILED' ELSE function_invocations.status END,
+         error = CASE WHEN EXCLUDED.attempt > function_invocations.attempt THEN EXCLUDED.error
+                      ELSE COALESCE(function_invocations.error, EXCLUDED.error) END,
+         attempt = GREATEST(function_invocations.attempt, EXCLUDED.attempt)`,
       [
         r.invocationId,
         r.applicationId,
