@@ -339,6 +339,24 @@ describe.each([
     expect((await redrive('nope')).status).toBe(404);
   });
 
+  it('shows a requested invocation as RUNNING until its result arrives', async () => {
+    const fn = (await ck.RuntimeApi.listNodejsRuntimeFunctions()).data._embedded!.functions!.find((f) => f.type === 'user.sent.message')!;
+    const invocationId = `inv-running-${Date.now()}`;
+    await server.bus.publish('router.invocation.requested.v1', {
+      invocationId, applicationId: app.id, functionId: fn.id, triggerType: 'user.sent.message', versionNumber: 1,
+      sourceEventId: `evt-${invocationId}`, channelId: 7, depth: 0, attempt: 1, timeoutMs: 1000, event: { message: { body: 'queued' } },
+    });
+    const find = async () =>
+      ((await ck.FunctionsApi.listFunctionInvocations(fn.id)).data._embedded!.invocations as any[]).find((i) => i.invocation_id === invocationId);
+    await expectEventually(async () => expect(await find()).toMatchObject({ status: 'RUNNING', args: { message: { body: 'queued' } } }));
+    await server.bus.publish('executor.invocation.completed.v1', {
+      invocationId, applicationId: app.id, functionId: fn.id, triggerType: 'user.sent.message', versionNumber: 1,
+      status: 'SUCCEEDED', args: { message: { body: 'queued' } }, result: { payload: 'done' }, logs: '', durationMs: 3, attempt: 1,
+      startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), deadLettered: false,
+    });
+    await expectEventually(async () => expect(await find()).toMatchObject({ status: 'SUCCEEDED', result: { payload: 'done' } }));
+  });
+
   it('records build statuses from the builder on the runtime', async () => {
     const rt = (await ck.RuntimeApi.retrieveNodejsRuntime()).data as any;
     await server.bus.publish('builder.build.status.v1', {

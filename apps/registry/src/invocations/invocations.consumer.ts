@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Envelope, InvocationCompletedPayload } from '@chatfn/contracts';
+import { Envelope, InvocationCompletedPayload, InvocationRequestedPayload } from '@chatfn/contracts';
 import { MessageBus, MicroBatcher, Subscription } from '@chatfn/messaging';
 import { RuntimeService } from '../runtime/runtime.service';
 import { InvocationsService } from './invocations.service';
@@ -7,7 +7,7 @@ import { InvocationsService } from './invocations.service';
 const HOUR = 3_600_000;
 
 /**
- * Bus consumers of the registry: the invocation log (completed and dead-lettered invocations) and build statuses
+ * Bus consumers of the registry: the invocation log (requested → RUNNING, completed and dead-lettered invocations) and build statuses
  * (recorded on the runtime stream); plus the periodic retention purge of the invocation log.
  */
 @Injectable()
@@ -17,6 +17,11 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
   private timer?: NodeJS.Timeout;
   /** Completions delivered concurrently (completions are keyed per invocation) are recorded in one statement. */
   private readonly completed = new MicroBatcher<Envelope<InvocationCompletedPayload>>((envs) => this.invocations.recordCompletedMany(envs), {
+    maxBatch: 1000,
+    maxConcurrent: 1,
+  });
+  /** Requested invocations show as RUNNING until their completion arrives. */
+  private readonly requested = new MicroBatcher<Envelope<InvocationRequestedPayload>>((envs) => this.invocations.recordRequestedMany(envs), {
     maxBatch: 1000,
     maxConcurrent: 1,
   });
@@ -30,6 +35,10 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     this.subs.push(
       await this.bus.subscribe('executor.invocation.completed.v1', 'registry-invocations', (env) => this.completed.add(env), {
+        fromBeginning: true,
+        concurrency: 256,
+      }),
+      await this.bus.subscribe('router.invocation.requested.v1', 'registry-invocations-requested', (env) => this.requested.add(env), {
         fromBeginning: true,
         concurrency: 256,
       }),

@@ -103,6 +103,37 @@ export class InvocationsService {
     );
   }
 
+  /**
+   * An invocation the router asked for shows as RUNNING until its result arrives. Never overwrites a record: a
+   * completion that overtook its request (another topic) stays as it is.
+   */
+  async recordRequestedMany(envs: Envelope<InvocationRequestedPayload>[]): Promise<void> {
+    const latest = new Map<string, Envelope<InvocationRequestedPayload>>();
+    for (const e of envs) latest.set(e.payload.invocationId, e);
+    const rows = [...latest.values()];
+    if (rows.length === 0) return;
+    const col = <T>(f: (p: InvocationRequestedPayload, e: Envelope<InvocationRequestedPayload>) => T) => rows.map((e) => f(e.payload, e));
+    await this.dataSource.query(
+      `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args,
+                                         attempt, correlation_id, created_time)
+       SELECT i, a, f, t, v, 'RUNNING', ar, at, c, ct
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::jsonb[], $7::int[], $8::text[], $9::timestamptz[])
+           AS x(i, a, f, t, v, ar, at, c, ct)
+       ON CONFLICT (invocation_id) DO NOTHING`,
+      [
+        col((p) => p.invocationId),
+        col((p) => p.applicationId),
+        col((p) => p.functionId),
+        col((p) => p.triggerType),
+        col((p) => p.versionNumber),
+        col((p) => JSON.stringify(p.event ?? {})),
+        col((p) => p.attempt),
+        col((_, e) => e.correlationId),
+        col((_, e) => e.occurredAt),
+      ],
+    );
+  }
+
   /** Keeps the dead-lettered request so it can be redriven. */
   async recordDeadLettered(env: Envelope<InvocationDeadLetteredPayload>): Promise<void> {
     const { request: r, error } = env.payload;
