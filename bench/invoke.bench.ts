@@ -1,9 +1,11 @@
 /**
  * `npm run bench:invoke` — function execution: cold start per driver, warm invoke on a runner, code-only deploy →
  * first invocation, blocking round trip (embedded in-process bus vs Kafka, each beside the raw bus request-reply),
- * and non-blocking throughput through the executor's consumer. Uses DATABASE_URL when set (else embedded
- * PostgreSQL in a temp dir) and KAFKA_BROKERS for the Kafka rows (skipped when unset); Docker rows need a daemon
- * and the base image. Prints a table and writes bench-results/invoke.json.
+ * and non-blocking throughput end to end (chat events in → router → executor → runner → invocation records in the
+ * registry's log). Uses DATABASE_URL when set (else embedded PostgreSQL in a temp dir) and KAFKA_BROKERS for the
+ * Kafka rows (skipped when unset); Docker rows need a daemon and the base image. BENCH_N (latency samples),
+ * BENCH_EVENTS (throughput events, default 10×N), BENCH_ONLY (parts), BENCH_LEAN (registry+router+executor only).
+ * Prints a table and writes bench-results/invoke.json (invoke-partial.json for a BENCH_ONLY run).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,31 +117,31 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
   const svc = await startService({ ...def, afterStart: undefined }, loadConfig(env));
   const rows: Row[] = [];
   if (only('blocking')) {
-  const req = (script: string) => ({ applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 5000, depth: 0, event: { x: 1 }, draftScript: script });
-  const script = 'async function handleEvent(e) { return { body: "ok" }; }';
-  for (let i = 0; i < 20; i++) await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
-  const blocking: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t = now();
-    await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
-    blocking.push(now() - t);
-  }
-  rows.push(latencyRow('blocking round trip (bus request → runner → reply)', setup, blocking));
+    const req = (script: string) => ({ applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 5000, depth: 0, event: { x: 1 }, draftScript: script });
+    const script = 'async function handleEvent(e) { return { body: "ok" }; }';
+    for (let i = 0; i < 20; i++) await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
+    const blocking: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = now();
+      await svc.bus.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
+      blocking.push(now() - t);
+    }
+    rows.push(latencyRow('blocking round trip (bus request → runner → reply)', setup, blocking));
 
-  // Raw request-reply on a separate bus of the same kind: the transport's own cost.
-  const raw: MessageBus = createMessageBus({ kafkaBrokers: kafka, producer: 'bench', instanceId: `raw-${randomUUID().slice(0, 6)}`, partitions: 6 });
-  await raw.start();
-  const sub = await raw.respond('executor.execution.requested.v1', 'bench-raw', async () => ({ outcome: 'no-function', logs: '', durationMs: 0 }));
-  for (let i = 0; i < 20; i++) await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
-  const rawLat: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t = now();
-    await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
-    rawLat.push(now() - t);
-  }
-  await sub.close();
-  await raw.stop();
-  rows.push(latencyRow('raw bus request-reply (no function)', setup, rawLat));
+    // Raw request-reply on a separate bus of the same kind: the transport's own cost.
+    const raw: MessageBus = createMessageBus({ kafkaBrokers: kafka, producer: 'bench', instanceId: `raw-${randomUUID().slice(0, 6)}`, partitions: 6 });
+    await raw.start();
+    const sub = await raw.respond('executor.execution.requested.v1', 'bench-raw', async () => ({ outcome: 'no-function', logs: '', durationMs: 0 }));
+    for (let i = 0; i < 20; i++) await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 30_000 });
+    const rawLat: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = now();
+      await raw.request('executor.execution.requested.v1', req(script), { deadlineMs: 5000 });
+      rawLat.push(now() - t);
+    }
+    await sub.close();
+    await raw.stop();
+    rows.push(latencyRow('raw bus request-reply (no function)', setup, rawLat));
   }
 
   // Non-blocking throughput, end to end: N chat events in (published as chat would, 16 channels) → router →

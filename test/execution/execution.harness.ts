@@ -4,7 +4,7 @@ import { startTestServer, TestApplication, TestServer, TestServerOptions, waitFo
 import { ExecutorModule } from '../../apps/executor/src/executor.module';
 import { RouterModule } from '../../apps/router/src/router.module';
 
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;  
 
 /** One application on a test server, driven through the real chatkitty SDK (and plain fetch for chatfn extensions). */
 export class AppClient {

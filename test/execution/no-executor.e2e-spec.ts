@@ -10,7 +10,7 @@ import { AppClient, Json, startExecutionServer } from './execution.harness';
 
 // Node 20 has no global WebSocket; @chatkitty/core looks for one when a session starts.
 (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const core = require('@chatkitty/core') as typeof import('@chatkitty/core');
 
 jest.setTimeout(120_000);

@@ -54,9 +54,17 @@ describe('InvocationDedupRepository (PostgreSQL)', () => {
     expect(await repo.claimMany([item], 'dead', 60_000)).toEqual([true]);
     expect(await repo.takeOver('alive', 60_000, 10)).toEqual([]);
     await ds.query(`UPDATE invocation_dedup SET claimed_at = now() - interval '2 minutes' WHERE owner = 'dead'`);
-    await repo.renew('alive'); // renewing someone else's lease does nothing for the dead owner's rows
+    await repo.renew('alive', [item.key]); // renewing someone else's claim does nothing for the dead owner's rows
     const taken = await repo.takeOver('alive', 60_000, 10);
     expect(taken).toEqual([{ key: item.key, invocationId: 'inv-lease', request: { hello: 1 }, cause: { key: 'ch' } }]);
     expect(await repo.takeOver('third', 60_000, 10)).toEqual([]);
+  });
+
+  it('renews only the claims named by their owner; the others lapse', async () => {
+    const mk = (e: string) => ({ key: { sourceEventId: e, functionId: 5, versionNumber: 1 }, invocationId: `i-${e}`, request: {}, cause: {} });
+    expect(await repo.claimMany([mk('held'), mk('lost')], 'owner-x', 60_000)).toEqual([true, true]);
+    await ds.query(`UPDATE invocation_dedup SET claimed_at = now() - interval '2 minutes' WHERE owner = 'owner-x'`);
+    await repo.renew('owner-x', [mk('held').key]);
+    expect((await repo.takeOver('owner-y', 60_000, 10)).map((t) => t.key.sourceEventId)).toEqual(['lost']);
   });
 });

@@ -81,9 +81,15 @@ export class InvocationDedupRepository {
     return this.finishMany([key]);
   }
 
-  /** Renews the lease of `owner` on its running claims. */
-  async renew(owner: string): Promise<void> {
-    await this.db.query(`UPDATE invocation_dedup SET claimed_at = now() WHERE owner = $1 AND status = 'running'`, [owner]);
+  /** Renews the lease of `owner` on these running claims of its own. */
+  async renew(owner: string, keys: DedupKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db.query(
+      `UPDATE invocation_dedup d SET claimed_at = now()
+         FROM unnest($2::text[], $3::int[], $4::int[]) AS x(e, f, v)
+        WHERE d.source_event_id = x.e AND d.function_id = x.f AND d.version_number = x.v AND d.owner = $1 AND d.status = 'running'`,
+      [owner, keys.map((k) => k.sourceEventId), keys.map((k) => k.functionId), keys.map((k) => k.versionNumber)],
+    );
   }
 
   /** Takes over up to `limit` running claims whose lease lapsed (their executor died); returns them. */

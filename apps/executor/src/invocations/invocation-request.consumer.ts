@@ -42,6 +42,9 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
   private readonly tasks = new Set<Promise<void>>();
   private capacityWaiters: (() => void)[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private renewer?: NodeJS.Timeout;
+  /** The inbox keys of the tasks held (accepted or taken over, not yet recorded as done). */
+  private readonly held = new Map<string, DedupKey>();
   private closing = false;
   private readonly claims: MicroBatcher<InboxItem<InvocationRequestedPayload, Cause>, boolean>;
   private readonly completions: MicroBatcher<{ envelopes: Envelope[]; done?: DedupKey }>;
@@ -81,8 +84,11 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
       this.timers.push(t);
     };
     every(3_600_000, async () => prune());
-    every(Math.max(100, Math.floor(this.leaseMs / 3)), () => this.dedup.renew(this.owner));
     every(Math.max(250, Math.floor(this.leaseMs / 2)), () => this.takeOver());
+    // Renewed until the last task finished, shutdown included (a draining executor keeps its work).
+    const renew = () => void this.renew().catch((e) => this.logger.warn(`renewing the lease failed: ${String(e)}`));
+    this.renewer = setInterval(renew, Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.renewer.unref();
     void this.takeOver().catch((e) => this.logger.warn(`taking over lapsed invocations failed: ${String(e)}`));
   }
 
@@ -91,6 +97,15 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
     for (const t of this.timers) clearInterval(t);
     await this.subscription?.close();
     await Promise.allSettled([...this.tasks]);
+    if (this.renewer) clearInterval(this.renewer);
+  }
+
+  /**
+   * Renews the lease on exactly the invocations this executor holds in memory: a claim it made but lost track of
+   * (its reply was lost) lapses and is taken over rather than held forever.
+   */
+  private async renew(): Promise<void> {
+    if (this.held.size > 0) await this.dedup.renew(this.owner, [...this.held.values()]);
   }
 
   /** Tasks accepted and not finished (tests wait for 0). */
@@ -137,6 +152,9 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
 
   private schedule(a: Accepted): void {
     const key = a.cause.key;
+    const inboxKey = keyOf(a.req);
+    const heldKey = `${inboxKey.sourceEventId}:${inboxKey.functionId}:${inboxKey.versionNumber}`;
+    this.held.set(heldKey, inboxKey);
     const prev = this.chains.get(key) ?? Promise.resolve();
     // The chain (next task of the key) waits for the run only; recording the outcome is batched behind it.
     const ran = prev.then(() => this.execute(a));
@@ -145,6 +163,7 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
       .catch((e) => this.logger.error(`invocation ${a.req.invocationId} failed unexpectedly: ${e instanceof Error ? e.stack : String(e)}`))
       .finally(() => {
         this.tasks.delete(task);
+        this.held.delete(heldKey);
         this.capacityWaiters.shift()?.();
       });
     const link = ran.then(
