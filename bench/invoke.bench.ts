@@ -145,7 +145,7 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
   }
 
   // Non-blocking throughput, end to end: N chat events in (published as chat would, 16 channels) → router →
-  // executor → runner → registry; the clock stops when N invocation records are in function_invocations.
+  // executor → runner → registry; the clock stops when N finished invocation records are in function_invocations.
   if (only('throughput')) {
     const fnId = 900_000 + Math.floor(Math.random() * 1000);
     const fn = {
@@ -162,7 +162,7 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
       svc.app.select(m).get(FunctionDirectory, { strict: true }).apply({ type: 'function.loaded', version: 1, function: fn });
     }
     const ds = svc.app.get(DataSource);
-    const recorded = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM function_invocations WHERE function_id = $1`, [fnId]))[0].n);
+    const recorded = async () => Number((await ds.query(`SELECT count(*)::int AS n FROM function_invocations WHERE function_id = $1 AND status <> 'RUNNING'`, [fnId]))[0].n);
     const count = Number(process.env.BENCH_EVENTS ?? N * 10);
     const t = now();
     const envs = Array.from({ length: count }, (_, i) =>
@@ -178,6 +178,11 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
     while ((n = await recorded()) < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const secs = (now() - t) / 1000;
     if (n < count) console.warn(`throughput: only ${n}/${count} invocations recorded`);
+    const statuses: { status: string; n: number }[] = await ds.query(
+      `SELECT status, count(*)::int AS n FROM function_invocations WHERE function_id = $1 GROUP BY status`,
+      [fnId],
+    );
+    if (statuses.some((x) => x.status !== 'SUCCEEDED')) console.warn(`throughput: statuses ${JSON.stringify(statuses)}`);
     rows.push({ measure: 'non-blocking throughput (chat events in → invocations recorded, 16 channels)', setup, n: count, perSec: Math.round(n / secs) });
   }
   return { rows, svc, dir };

@@ -36,25 +36,20 @@ export class InvocationDedupRepository {
     const first = new Map<string, number>();
     items.forEach((it, i) => first.has(dedupKey(it.key)) || first.set(dedupKey(it.key), i));
     const unique = [...first.values()].map((i) => items[i]);
+    // One JSON document for the batch: serialised natively, no per-element array escaping in the driver.
+    const doc = JSON.stringify(
+      unique.map((u) => ({ e: u.key.sourceEventId, f: u.key.functionId, v: u.key.versionNumber, i: u.invocationId, r: u.request ?? null, c: u.cause ?? null })),
+    );
     const rows: DedupKey[] = await this.db.query(
       `INSERT INTO invocation_dedup (source_event_id, function_id, version_number, invocation_id, status, owner, request, cause)
-       SELECT e, f, v, i, 'running', $5, r, c FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $6::jsonb[], $7::jsonb[]) AS x(e, f, v, i, r, c)
+       SELECT e, f, v, i, 'running', $2, r, c FROM jsonb_to_recordset($1::jsonb) AS x(e text, f int, v int, i text, r jsonb, c jsonb)
        ON CONFLICT (source_event_id, function_id, version_number) DO UPDATE
          SET invocation_id = EXCLUDED.invocation_id, claimed_at = now(), status = 'running', owner = EXCLUDED.owner,
              request = EXCLUDED.request, cause = EXCLUDED.cause
          WHERE invocation_dedup.status = 'running'
-           AND invocation_dedup.claimed_at < now() - make_interval(secs => $8::double precision / 1000)
+           AND invocation_dedup.claimed_at < now() - make_interval(secs => $3::double precision / 1000)
        RETURNING source_event_id AS "sourceEventId", function_id AS "functionId", version_number AS "versionNumber"`,
-      [
-        unique.map((u) => u.key.sourceEventId),
-        unique.map((u) => u.key.functionId),
-        unique.map((u) => u.key.versionNumber),
-        unique.map((u) => u.invocationId),
-        owner,
-        unique.map((u) => JSON.stringify(u.request ?? null)),
-        unique.map((u) => JSON.stringify(u.cause ?? null)),
-        staleAfterMs,
-      ],
+      [doc, owner, staleAfterMs],
     );
     const won = new Set(rows.map(dedupKey));
     return items.map((it, i) => first.get(dedupKey(it.key)) === i && won.has(dedupKey(it.key)));

@@ -70,36 +70,40 @@ export class InvocationsService {
     }
     const rows = [...latest.values()];
     if (rows.length === 0) return;
-    const col = <T>(f: (p: InvocationCompletedPayload, e: Envelope<InvocationCompletedPayload>) => T) => rows.map((e) => f(e.payload, e));
     const max = this.config.env.CHATFN_INVOCATION_LOG_MAX_BYTES;
+    // One JSON document for the batch: serialised natively, no per-element array escaping in the driver.
+    const doc = JSON.stringify(
+      rows.map(({ payload: p, correlationId }) => ({
+        i: p.invocationId,
+        a: p.applicationId,
+        f: p.functionId,
+        t: p.triggerType,
+        v: p.versionNumber,
+        s: p.status,
+        ar: p.args ?? {},
+        r: p.result ?? null,
+        er: p.error ?? null,
+        l: capBytes(p.logs ?? '', max),
+        d: p.durationMs,
+        at: p.attempt,
+        c: correlationId,
+        dl: p.deadLettered,
+        st: p.startedAt,
+        fi: p.finishedAt,
+      })),
+    );
     await this.dataSource.query(
       `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args, result,
                                          error, logs, duration_ms, attempt, correlation_id, dead_lettered, created_time, finished_time)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[],
-                            $9::jsonb[], $10::text[], $11::float8[], $12::int[], $13::text[], $14::bool[], $15::timestamptz[], $16::timestamptz[])
+       SELECT i, a, f, t, v, s, ar, NULLIF(r, 'null'::jsonb), NULLIF(er, 'null'::jsonb), l, d, at, c, dl, st, fi
+         FROM jsonb_to_recordset($1::jsonb) AS x(i text, a bigint, f bigint, t text, v int, s text, ar jsonb, r jsonb, er jsonb,
+                                                  l text, d float8, at int, c text, dl bool, st timestamptz, fi timestamptz)
        ON CONFLICT (invocation_id) DO UPDATE SET
          status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, logs = EXCLUDED.logs,
          duration_ms = EXCLUDED.duration_ms, attempt = EXCLUDED.attempt, finished_time = EXCLUDED.finished_time,
          dead_lettered = function_invocations.dead_lettered OR EXCLUDED.dead_lettered
        WHERE function_invocations.attempt <= EXCLUDED.attempt`,
-      [
-        col((p) => p.invocationId),
-        col((p) => p.applicationId),
-        col((p) => p.functionId),
-        col((p) => p.triggerType),
-        col((p) => p.versionNumber),
-        col((p) => p.status),
-        col((p) => JSON.stringify(p.args ?? {})),
-        col((p) => (p.result === undefined ? null : JSON.stringify(p.result))),
-        col((p) => (p.error === undefined ? null : JSON.stringify(p.error))),
-        col((p) => capBytes(p.logs ?? '', max)),
-        col((p) => p.durationMs),
-        col((p) => p.attempt),
-        col((_, e) => e.correlationId),
-        col((p) => p.deadLettered),
-        col((p) => p.startedAt),
-        col((p) => p.finishedAt),
-      ],
+      [doc],
     );
   }
 
