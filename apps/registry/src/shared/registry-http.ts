@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { ChatfnConfig } from '@chatfn/config';
 import { isEventStoreError } from '@chatfn/event-store';
 import { ApiException } from '@chatfn/platform';
+import { pagedModel } from '../../../chat/src/shared/hal';
 import { RegistryError, RegistryErrorCode } from './registry.error';
 
 /** Maps registry domain errors to the SDK's ApiError; everything else is rethrown for the global filter. */
@@ -60,28 +61,9 @@ export class RegistryLinks {
     return `${this.base.replace(/\/v1$/, '')}${req.originalUrl}`;
   }
 
+  /** A HAL page of the SDK's shape, rendered by the chat platform's `pagedModel` (one implementation of paging links). */
   page<T>(rel: string, items: T[], paging: { page: number; size: number }, total: number, req: Request) {
-    const self = this.requestHref(req);
-    const { page, size } = paging;
-    const totalPages = Math.ceil(total / size);
-    const at = (n: number) => {
-      const u = new URL(self);
-      u.searchParams.set('page', String(n));
-      u.searchParams.set('size', String(size));
-      return { href: u.toString() };
-    };
-    const links: HalLinks = { self: { href: self } };
-    if (totalPages > 0) {
-      links.first = at(0);
-      if (page > 0) links.prev = at(Math.min(page - 1, totalPages - 1));
-      if (page + 1 < totalPages) links.next = at(page + 1);
-      links.last = at(totalPages - 1);
-    }
-    return {
-      _embedded: { [rel]: items },
-      page: { size, total_elements: total, total_pages: totalPages, number: page },
-      _links: links,
-    };
+    return pagedModel(rel, items, paging, total, this.requestHref(req));
   }
 }
 
