@@ -1,44 +1,57 @@
 /**
- * `npm run bench:gateway` — the real-time gateway: fan-out latency (p50/p99, sender's SEND → each subscriber's
- * MESSAGE) with BENCH_CLIENTS (1,000) connected STOMP clients while BENCH_RATE (200) messages/s are sent through the
- * gateway into BENCH_CHANNELS public channels (each client subscribed to one channel's messages topic), plus
- * connections per process (connect time) and server heap per connection. The server is the all-in-one service
- * (embedded PostgreSQL unless DATABASE_URL is set, in-process bus); the clients are plain `ws` STOMP clients in a
- * worker thread, so the main isolate's heap is the server's. Prints a table and writes bench-results/gateway.json.
+ * `npm run bench:gateway` — the real-time gateway, the server in this process, the clients (plain `ws` STOMP clients)
+ * in a child process so that this process's heap and RSS are the server's alone:
+ *
+ * 1. Idle connections: BENCH_IDLE (5,000) clients connect (WebSocket + CONNECT, i.e. a guest user session each) and
+ *    subscribe one channel topic; server heap and RSS per connection after GC; the connections are held for
+ *    BENCH_IDLE_HOLD_S (12 s, more than one server heart-beat) and then every one must still answer a relay request.
+ * 2. Fan-out, on the embedded (in-process) bus and on Kafka: BENCH_CLIENTS (1,000) clients, each subscribed to one
+ *    of BENCH_CHANNELS (100) public channels' messages topic; BENCH_RATE (200) messages/s for BENCH_SECONDS (10) are
+ *    sent through the gateway (SEND /application/channels/:id.message, one sender per channel). Latency is split at
+ *    the commit: the write path is the sender's SEND → `MessagesService.send` resolved (the message committed; timed
+ *    in the server), fan-out is committed → each subscriber's MESSAGE (outbox → bus → live consumer → sockets).
+ *
+ * BENCH_BUSES (`embedded,kafka`) picks the runs; Kafka is KAFKA_BROKERS or a broker started with
+ * scripts/infra/kafka-start.sh. PostgreSQL is DATABASE_URL or an embedded one. Prints tables with the load average
+ * and writes bench-results/gateway.json.
  */
+import { ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 const REPO_ROOT = resolve(__dirname, '../..');
+const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
+const IDLE_HOLD_S = Number(process.env.BENCH_IDLE_HOLD_S ?? 12);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-
-interface WorkerInput {
-  url: string;
-  apiKey: string;
-  channelIds: number[];
-  clients: number;
-  rate: number;
-  seconds: number;
-}
-type WorkerMessage =
-  | { phase: 'connected'; connectMs: number; connected: number; failed: number }
-  | { phase: 'done'; latencies: number[]; sent: number; expected: number; errors: number };
+const BUSES = (process.env.BENCH_BUSES ?? 'embedded,kafka').split(',').map((s) => s.trim()).filter(Boolean);
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2);
+  const s = Float64Array.from(xs).sort();
+  return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(1);
 };
 const now = () => performance.timeOrigin + performance.now();
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 
-// ---- worker: the clients ---------------------------------------------------------------------------------------------
+// ---- the client process ----------------------------------------------------------------------------------------------
+
+type Command =
+  | { cmd: 'connect'; url: string; apiKey: string; n: number; channelIds: number[]; prefix: string }
+  | { cmd: 'probe' }
+  | { cmd: 'fanout'; rate: number; seconds: number; channelIds: number[] }
+  | { cmd: 'closeAll' };
+type Reply =
+  | { cmd: 'connect'; connected: number; failed: number; ms: number; firstError?: string }
+  | { cmd: 'probe'; answered: number; heartbeats: number; held: number; ms: number }
+  | { cmd: 'fanout'; deliveries: [number, number, number][]; sent: number; expected: number; errors: number; warmupMs: number }
+  | { cmd: 'closeAll' };
 
 function frame(command: string, headers: Record<string, string>, body = ''): string {
   return `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}`).join('\n')}\n\n${body}\0`;
@@ -58,9 +71,10 @@ function parse(text: string): { command: string; headers: Record<string, string>
 
 class BenchClient {
   ws!: WebSocket;
-  onMessage?: (body: string) => void;
   errors = 0;
-  private receipts = new Map<string, () => void>();
+  heartbeats = 0;
+  onMessage?: (destination: string, body: string) => void;
+  private readonly waiting = new Map<string, () => void>();
   private n = 0;
 
   async connect(url: string, apiKey: string, username: string): Promise<void> {
@@ -70,27 +84,49 @@ class BenchClient {
       this.ws.once('error', rej);
     });
     const connected = new Promise<void>((res, rej) => {
+      this.ws.once('close', () => rej(new Error('closed before CONNECTED')));
       this.ws.on('message', (data) => {
-        const f = parse(data.toString());
+        const text = data.toString();
+        if (text === '\n') {
+          this.heartbeats++;
+          return;
+        }
+        const f = parse(text);
         if (!f) return;
         if (f.command === 'CONNECTED') res();
         else if (f.command === 'ERROR') rej(new Error(f.body));
-        else if (f.command === 'RECEIPT') this.receipts.get(f.headers['receipt-id'])?.();
+        else if (f.command === 'RECEIPT') this.settle(f.headers['receipt-id']);
         else if (f.command === 'MESSAGE') {
-          if (f.headers.destination === '/user/queue/errors') this.errors++;
-          else this.onMessage?.(f.body);
+          if (f.headers.destination.startsWith('/user/queue/')) this.errors++;
+          else if (f.headers.destination.startsWith('/application/')) this.settle(f.headers.subscription);
+          else this.onMessage?.(f.headers.destination, f.body);
         }
       });
     });
-    this.ws.send(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '0,0', 'StompX-User': username, 'StompX-User-Agent': 'chatfn-bench' }));
+    // The client promises a heart-beat at least every 60 s (the gateway allows 3×), so an idle one stays connected.
+    this.ws.send(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '60000,10000', 'StompX-User': username, 'StompX-User-Agent': 'chatfn-bench' }));
     await connected;
     this.ws.send(frame('SUBSCRIBE', { id: 'errors', destination: '/user/queue/errors' }));
   }
 
+  private settle(id: string): void {
+    const done = this.waiting.get(id);
+    this.waiting.delete(id);
+    done?.();
+  }
+
   subscribe(destination: string): Promise<void> {
     const receipt = `r-${++this.n}`;
-    const done = new Promise<void>((r) => this.receipts.set(receipt, r));
+    const done = new Promise<void>((r) => this.waiting.set(receipt, r));
     this.ws.send(frame('SUBSCRIBE', { id: `s-${this.n}`, receipt, destination }));
+    return done;
+  }
+
+  /** A one-shot relay (the smallest request that needs the session): resolves with its MESSAGE. */
+  relay(destination: string): Promise<void> {
+    const id = `q-${++this.n}`;
+    const done = new Promise<void>((r) => this.waiting.set(id, r));
+    this.ws.send(frame('SUBSCRIBE', { id, destination }));
     return done;
   }
 
@@ -100,64 +136,149 @@ class BenchClient {
   }
 }
 
-async function runClients(input: WorkerInput): Promise<void> {
-  const port = parentPort!;
-  const clients: BenchClient[] = [];
-  const latencies: number[] = [];
-  const t0 = now();
-  let failed = 0;
-  for (let i = 0; i < input.clients; i += 50) {
-    const batch = Array.from({ length: Math.min(50, input.clients - i) }, async (_, j) => {
-      const c = new BenchClient();
-      const idx = i + j;
-      try {
-        await c.connect(input.url, input.apiKey, `bench-user-${idx}`);
-        await c.subscribe(`/topic/channels/${input.channelIds[idx % input.channelIds.length]}/messages`);
-        c.onMessage = (body) => {
-          const m = /"body":"t=(\d+(?:\.\d+)?)"/.exec(body);
-          if (m) latencies.push(now() - Number(m[1]));
-        };
-        clients.push(c);
-      } catch {
-        failed++;
-      }
-    });
-    await Promise.all(batch);
-  }
-  port.postMessage({ phase: 'connected', connectMs: now() - t0, connected: clients.length, failed } satisfies WorkerMessage);
-  await new Promise((r) => port.once('message', r));
+async function clientProcess(): Promise<void> {
+  let clients: BenchClient[] = [];
+  let url = '';
+  const reply = (r: Reply) => process.send!(r);
+  const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
-  // One sender per channel (the first client subscribed to it) sends through the gateway: the real path.
-  const senders = input.channelIds.map((id, k) => ({ id, client: clients[k % clients.length] }));
-  const perTick = input.rate / 100;
-  let sent = 0;
-  let credit = 0;
-  const total = input.rate * input.seconds;
-  await new Promise<void>((res) => {
-    const timer = setInterval(() => {
-      credit += perTick;
-      while (credit >= 1 && sent < total) {
-        credit -= 1;
-        const s = senders[sent % senders.length];
-        s.client.send(`/application/channels/${s.id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
-        sent++;
+  process.on('message', (c: Command) => {
+    void (async () => {
+      switch (c.cmd) {
+        case 'connect': {
+          url = c.url;
+          const t0 = now();
+          let failed = 0;
+          let firstError: string | undefined;
+          for (let i = 0; i < c.n; i += 100) {
+            await Promise.all(
+              Array.from({ length: Math.min(100, c.n - i) }, async (_, j) => {
+                const idx = i + j;
+                const client = new BenchClient();
+                try {
+                  await client.connect(url, c.apiKey, `${c.prefix}-${idx}`);
+                  await client.subscribe(`/topic/channels/${c.channelIds[idx % c.channelIds.length]}/messages`);
+                  clients.push(client);
+                } catch (e) {
+                  failed++;
+                  firstError ??= String((e as Error).message ?? e);
+                  client.ws?.terminate();
+                }
+              }),
+            );
+          }
+          reply({ cmd: 'connect', connected: clients.length, failed, ms: now() - t0, firstError });
+          break;
+        }
+        case 'probe': {
+          const t0 = now();
+          const held = clients.filter((k) => k.ws.readyState === WebSocket.OPEN).length;
+          let answered = 0;
+          for (let i = 0; i < clients.length; i += 250) {
+            const results = await Promise.all(clients.slice(i, i + 250).map((k) => within(k.relay('/application/v1/user.relay'), 15_000)));
+            answered += results.filter((r) => r !== 'timeout').length;
+          }
+          reply({ cmd: 'probe', answered, held, heartbeats: clients.filter((k) => k.heartbeats > 0).length, ms: now() - t0 });
+          break;
+        }
+        case 'fanout': {
+          // deliveries: [message id, sent at (client clock), received at]
+          const deliveries: [number, number, number][] = [];
+          let warm = false;
+          for (const k of clients) {
+            k.onMessage = (_destination, body) => {
+              const t = now();
+              const r = (JSON.parse(body) as { resource?: { id?: number; body?: string } }).resource;
+              const m = /^t=(\d+(?:\.\d+)?)$/.exec(r?.body ?? '');
+              if (!m) return;
+              warm = true;
+              const [id, sentAt] = [Number(r!.id), Number(m[1])];
+              deliveries.push([id, sentAt, t]);
+            };
+          }
+          // The first sender of each channel is the client subscribed to it with the lowest index.
+          const senders = c.channelIds.map((id, k) => ({ id, client: clients[k % clients.length] }));
+          // Warm-up: until a message goes round (with Kafka, the live consumer's group must have joined first).
+          const w0 = now();
+          while (!warm && now() - w0 < 60_000) {
+            senders[0].client.send(`/application/channels/${senders[0].id}.message`, { type: 'TEXT', body: `warmup` });
+            senders[0].client.send(`/application/channels/${senders[0].id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
+            await new Promise((r) => setTimeout(r, 250));
+          }
+          const warmupMs = now() - w0;
+          await new Promise((r) => setTimeout(r, 500));
+          deliveries.length = 0;
+          const perTick = c.rate / 100;
+          let sent = 0;
+          let credit = 0;
+          const total = c.rate * c.seconds;
+          await new Promise<void>((res) => {
+            const timer = setInterval(() => {
+              credit += perTick;
+              while (credit >= 1 && sent < total) {
+                credit -= 1;
+                const s = senders[sent % senders.length];
+                s.client.send(`/application/channels/${s.id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
+                sent++;
+              }
+              if (sent >= total) {
+                clearInterval(timer);
+                res();
+              }
+            }, 10);
+          });
+          const expected = Math.round(sent * (clients.length / c.channelIds.length));
+          const deadline = now() + 30_000;
+          while (deliveries.length < expected && now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          reply({ cmd: 'fanout', deliveries, sent, expected, errors: clients.reduce((n, k) => n + k.errors, 0), warmupMs });
+          break;
+        }
+        case 'closeAll':
+          for (const k of clients) k.ws.terminate();
+          clients = [];
+          reply({ cmd: 'closeAll' });
+          break;
       }
-      if (sent >= total) {
-        clearInterval(timer);
-        res();
-      }
-    }, 10);
+    })().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
   });
-  const perChannel = input.clients / input.channelIds.length;
-  const expected = Math.round(sent * perChannel);
-  const deadline = Date.now() + 30_000;
-  while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  const errors = clients.reduce((n, c) => n + c.errors, 0);
-  port.postMessage({ phase: 'done', latencies, sent, expected, errors } satisfies WorkerMessage);
-  for (const c of clients) c.ws.terminate();
 }
 
-// ---- main: the server -------------------------------------------------------------------------------------------------
+class Clients {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(): Clients {
+    return new Clients(fork(__filename, [], { env: { ...process.env, BENCH_ROLE: 'clients' }, execArgv: [], stdio: 'inherit' }));
+  }
+
+  run<C extends Command['cmd']>(c: Extract<Command, { cmd: C }>): Promise<Extract<Reply, { cmd: C }>> {
+    return new Promise((res, rej) => {
+      const onExit = (code: number) => rej(new Error(`client process exited (${code})`));
+      this.child.once('exit', onExit);
+      this.child.once('message', (r) => {
+        this.child.off('exit', onExit);
+        res(r as Extract<Reply, { cmd: C }>);
+      });
+      this.child.send(c);
+    });
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+// ---- the server (this process) ------------------------------------------------------------------------------------------
+
+interface Row {
+  bus: string;
+  measure: string;
+  value: number;
+  unit: string;
+  note: string;
+}
 
 async function main(): Promise<void> {
   const { loadConfig } = require('@chatfn/config') as typeof import('@chatfn/config');
@@ -165,82 +286,149 @@ async function main(): Promise<void> {
   const { CHATFN_ALL_IN_ONE } = require('../apps/chatfn/chatfn.service') as typeof import('../apps/chatfn/chatfn.service');
   const { ApplicationsService } = require('../apps/chat/src/applications/applications.service') as typeof import('../apps/chat/src/applications/applications.service');
   const { ChannelsService } = require('../apps/chat/src/channels/channels.service') as typeof import('../apps/chat/src/channels/channels.service');
+  const { MessagesService } = require('../apps/chat/src/messages/messages.service') as typeof import('../apps/chat/src/messages/messages.service');
   const { GatewayServer } = require('../apps/chat/src/gateway/gateway.server') as typeof import('../apps/chat/src/gateway/gateway.server');
   const { benchDatabase } = require('./bench-postgres') as typeof import('./bench-postgres');
   const { freePortForBench } = require('./bench-port') as typeof import('./bench-port');
 
-  const db = await benchDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-gw-'));
-  const port = await freePortForBench();
-  const svc = await startService(
-    { ...CHATFN_ALL_IN_ONE, afterStart: undefined, embeddedDatabase: false },
-    loadConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: db.url,
-      CHATFN_DATA_DIR: dir,
-      LOG_LEVEL: 'error',
-      CHATFN_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
-      CHATFN_GATEWAY_RATE: '1000',
-    }),
-  );
-  const apps = svc.app.get(ApplicationsService, { strict: false });
-  const created = await apps.create('bench');
-  await apps.updateSettings(created.id, { guest_users: 'ENABLED', user_created_channels: 'ENABLED' });
-  const channels = svc.app.get(ChannelsService, { strict: false });
-  const channelIds: number[] = [];
-  for (let i = 0; i < CHANNELS; i++) channelIds.push((await channels.create(created.id, { type: 'PUBLIC', name: `bench-${i}` } as never, 0)).id);
-  const gateway = svc.app.get(GatewayServer, { strict: false });
-
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = process.memoryUsage();
-  const worker = new Worker(__filename, {
-    workerData: { url: svc.url, apiKey: created.api_key, channelIds, clients: CLIENTS, rate: RATE, seconds: SECONDS } satisfies WorkerInput,
-  });
-  const next = () => new Promise<WorkerMessage>((r) => worker.once('message', r));
-  const connected = (await next()) as Extract<WorkerMessage, { phase: 'connected' }>;
-  gc?.();
-  const after = process.memoryUsage();
-  const connections = gateway.size;
-  worker.postMessage('go');
-  const done = (await next()) as Extract<WorkerMessage, { phase: 'done' }>;
-  await worker.terminate();
+  const db = await benchDatabase();
+  const rows: Row[] = [];
+  const clients = Clients.start();
+  let broker: { brokers: string[]; stop(): void } | undefined;
+  try {
+    for (const bus of BUSES) {
+      if (bus === 'kafka') broker ??= await acquireBroker(freePortForBench);
+      const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-gw-'));
+      const svc = await startService(
+        { ...CHATFN_ALL_IN_ONE, afterStart: undefined, embeddedDatabase: false },
+        loadConfig({
+          PORT: String(await freePortForBench()),
+          HOST: '127.0.0.1',
+          DATABASE_URL: db.url,
+          CHATFN_DATA_DIR: dir,
+          LOG_LEVEL: 'error',
+          CHATFN_INSTANCE_ID: `bench-${randomBytes(3).toString('hex')}`,
+          CHATFN_GATEWAY_RATE: '1000',
+          ...(bus === 'kafka' ? { KAFKA_BROKERS: broker!.brokers.join(',') } : {}),
+        }),
+      );
+      try {
+        const apps = svc.app.get(ApplicationsService, { strict: false });
+        const created = await apps.create(`bench-${bus}`);
+        await apps.updateSettings(created.id, { guest_users: 'ENABLED', user_created_channels: 'ENABLED' });
+        const channels = svc.app.get(ChannelsService, { strict: false });
+        const channelIds: number[] = [];
+        for (let i = 0; i < CHANNELS; i++) channelIds.push((await channels.create(created.id, { type: 'PUBLIC', name: `bench-${i}` } as never, 0)).id);
+        const gateway = svc.app.get(GatewayServer, { strict: false });
+        const base = { url: svc.url, apiKey: created.api_key, channelIds };
 
-  const perConn = (a: number, b: number) => Math.round((b - a) / Math.max(1, connections));
-  const rows = [
-    { measure: 'connections held by one process', value: connections, unit: 'connections', note: `${connected.failed} failed` },
-    { measure: 'connect + CONNECT (session) + SUBSCRIBE, all clients', value: Math.round(connected.connectMs), unit: 'ms', note: `${Math.round((connected.connected / connected.connectMs) * 1000)} sessions/s` },
-    { measure: 'server heap per connection', value: perConn(before.heapUsed, after.heapUsed), unit: 'bytes', note: gc ? 'after gc' : 'run with --expose-gc for stable numbers' },
-    { measure: 'server RSS per connection (incl. client worker)', value: perConn(before.rss, after.rss), unit: 'bytes', note: 'upper bound' },
-    { measure: `fan-out latency p50 (${RATE} msg/s, ${CHANNELS} channels)`, value: pct(done.latencies, 50), unit: 'ms', note: `${done.latencies.length}/${done.expected} deliveries` },
-    { measure: `fan-out latency p99 (${RATE} msg/s, ${CHANNELS} channels)`, value: pct(done.latencies, 99), unit: 'ms', note: `${done.sent} messages sent` },
-    { measure: 'fan-out latency max', value: pct(done.latencies, 100), unit: 'ms', note: `${done.errors} error frames` },
-  ];
-  console.table(rows);
+        if (bus === BUSES[0] && IDLE > 0) {
+          gc?.();
+          const before = process.memoryUsage();
+          const c = await clients.run({ cmd: 'connect', ...base, n: IDLE, prefix: 'idle' });
+          gc?.();
+          const after = process.memoryUsage();
+          const held = gateway.size;
+          const perConn = (a: number, b: number) => Math.round((b - a) / Math.max(1, held));
+          const loadAfterConnect = load();
+          await new Promise((r) => setTimeout(r, IDLE_HOLD_S * 1000));
+          const p = await clients.run({ cmd: 'probe' });
+          rows.push(
+            { bus, measure: 'idle connections held by one process', value: held, unit: 'connections', note: `${c.failed} failed${c.firstError ? ` (${c.firstError.slice(0, 80)})` : ''}` },
+            { bus, measure: 'connect + CONNECT (guest session) + SUBSCRIBE', value: Math.round(c.ms), unit: 'ms', note: `${Math.round((c.connected / c.ms) * 1000)} sessions/s, load ${loadAfterConnect}` },
+            { bus, measure: 'server heap per connection', value: perConn(before.heapUsed, after.heapUsed), unit: 'bytes', note: gc ? 'after gc' : 'run with --expose-gc' },
+            { bus, measure: 'server RSS per connection', value: perConn(before.rss, after.rss), unit: 'bytes', note: `heap+external ${perConn(before.heapUsed + before.external, after.heapUsed + after.external)} B` },
+            { bus, measure: `still open after ${IDLE_HOLD_S} s`, value: p.held, unit: 'connections', note: `${p.heartbeats} got a server heart-beat` },
+            { bus, measure: 'answered a relay request at the end', value: p.answered, unit: 'connections', note: `in ${Math.round(p.ms)} ms` },
+          );
+          await clients.run({ cmd: 'closeAll' });
+          const t0 = Date.now();
+          while (gateway.size > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+        }
+
+        if (CLIENTS > 0 && RATE > 0) {
+          const committed = new Map<number, number>();
+          const messages = svc.app.get(MessagesService, { strict: false });
+          const send = messages.send.bind(messages);
+          messages.send = async (...args: Parameters<typeof send>) => {
+            const m = await send(...args);
+            committed.set(Number(m.id), now());
+            return m;
+          };
+          const c = await clients.run({ cmd: 'connect', ...base, n: CLIENTS, prefix: `fan-${bus}` });
+          const eld = monitorEventLoopDelay({ resolution: 10 });
+          eld.enable();
+          const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, channelIds });
+          eld.disable();
+          const loadAfter = load();
+          const write = new Map<number, number>();
+          const fan: number[] = [];
+          const e2e: number[] = [];
+          for (const [id, sentAt, receivedAt] of f.deliveries) {
+            const at = committed.get(id);
+            if (at === undefined) continue;
+            write.set(id, at - sentAt);
+            fan.push(receivedAt - at);
+            e2e.push(receivedAt - sentAt);
+          }
+          const w = [...write.values()];
+          const label = `${RATE} msg/s, ${c.connected} clients, ${CHANNELS} channels`;
+          rows.push(
+            { bus, measure: `write path p50 / p99 (SEND → committed), ${label}`, value: pct(w, 50), unit: 'ms', note: `p99 ${pct(w, 99)} ms, ${w.length} messages` },
+            { bus, measure: `fan-out p50 / p99 (committed → received)`, value: pct(fan, 50), unit: 'ms', note: `p99 ${pct(fan, 99)} ms, max ${pct(fan, 100)} ms` },
+            { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
+            { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +(eld.percentile(50) / 1e6).toFixed(1), unit: 'ms', note: `p99 ${(eld.percentile(99) / 1e6).toFixed(1)} ms, load ${loadAfter}` },
+            { bus, measure: 'messages sent / error frames', value: f.sent, unit: 'messages', note: `${f.errors} error frames, ${c.failed} connect failures, warm-up ${Math.round(f.warmupMs)} ms` },
+          );
+          await clients.run({ cmd: 'closeAll' });
+        }
+      } finally {
+        await svc.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    clients.stop();
+    broker?.stop();
+    await db.stop();
+  }
+  console.table(rows.map(({ bus, measure, value, unit, note }) => ({ bus, measure, value, unit, note })));
+  console.log(`load average ${load()} on ${cpus().length} cores`);
   const out = join(REPO_ROOT, 'bench-results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
     join(out, 'gateway.json'),
-    JSON.stringify(
-      { at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), clients: CLIENTS, rate: RATE, channels: CHANNELS, seconds: SECONDS, rows },
-      null,
-      2,
-    ),
+    JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), idle: IDLE, clients: CLIENTS, rate: RATE, channels: CHANNELS, seconds: SECONDS, rows }, null, 2),
   );
-  await svc.close();
-  await db.stop();
-  rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
 
-if (isMainThread) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
+/** KAFKA_BROKERS, or a broker started with scripts/infra/kafka-start.sh on free ports (stopped at the end). */
+async function acquireBroker(freePort: () => Promise<number>): Promise<{ brokers: string[]; stop(): void }> {
+  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+  if (given?.length) return { brokers: given, stop: () => undefined };
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], {
+    env: { ...process.env, KAFKA_PORT: String(await freePort()), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms128m -Xmx384m' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
   });
+  const vars = Object.fromEntries(out.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+  let stopped = false;
+  return {
+    brokers: [vars.KAFKA_BROKERS],
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), vars.KAFKA_DATA_DIR], { stdio: 'inherit' });
+    },
+  };
+}
+
+if (process.env.BENCH_ROLE === 'clients') {
+  void clientProcess();
 } else {
-  runClients(workerData as WorkerInput).catch((e) => {
+  main().catch((e) => {
     console.error(e);
     process.exit(1);
   });
