@@ -200,11 +200,10 @@ describe('ApplicationApi', () => {
     expect(f.body.message).toMatch(/guest_users/);
   });
 
-  it('answers 501 for read receipt summaries and analytics', async () => {
-    const f = await failure(kitty.ApplicationApi.retrieveApplicationMessageReadReceiptSummaries({}));
+  it('answers 501 for analytics', async () => {
+    const f = await failure(kitty.AnalyticsApi.exportUserAnalytics());
     expect(f.status).toBe(501);
     expectApiError(f.body, 'NotImplementedError');
-    expect((await failure(kitty.AnalyticsApi.exportUserAnalytics())).status).toBe(501);
     expect((await failure(kitty.AnalyticsApi.exportMessageAnalytics())).status).toBe(501);
   });
 });
@@ -436,12 +435,6 @@ describe('ImportsApi and JobsApi', () => {
       { index: 2, message: expect.stringMatching(/alice/) },
     ]);
     await kitty.UsersApi.checkUserExists('imp-ok');
-  });
-
-  it('answers 501 for import types no feature handles yet', async () => {
-    const f = await failure(kitty.ImportsApi.importMessages(file([], 'm.json')));
-    expect(f.status).toBe(501);
-    expectApiError(f.body, 'NotImplementedError');
   });
 
   it('rejects a file that is not a JSON array with 400 naming the file', async () => {

@@ -4,7 +4,7 @@ import { ApiException } from '@chatfn/platform';
 export const IMPORT_MAX_FILE_BYTES = 50 * 1024 * 1024;
 export const IMPORT_MAX_ITEMS = 100_000;
 
-/** The uploaded import file: a JSON array (else 400 naming `file`). */
+/** The uploaded import file: a JSON array of objects (else 400 naming `file`, and the first bad item's index). */
 export function parseImportFile(file: UploadedFileData | undefined): unknown[] {
   if (!file) throw ApiException.badRequest('file: is required (multipart/form-data field "file")', { errors: [{ field: 'file', message: 'is required' }] });
   let parsed: unknown;
@@ -18,6 +18,11 @@ export function parseImportFile(file: UploadedFileData | undefined): unknown[] {
   }
   if (parsed.length > IMPORT_MAX_ITEMS) {
     throw ApiException.badRequest(`file: at most ${IMPORT_MAX_ITEMS} items per import`, { errors: [{ field: 'file', message: 'too many items' }] });
+  }
+  const bad = parsed.findIndex((item) => item === null || typeof item !== 'object' || Array.isArray(item));
+  if (bad >= 0) {
+    const message = `item ${bad} must be a JSON object, got ${parsed[bad] === null ? 'null' : Array.isArray(parsed[bad]) ? 'an array' : typeof parsed[bad]}`;
+    throw ApiException.badRequest(`file: ${message}`, { errors: [{ field: `file[${bad}]`, message }] });
   }
   return parsed;
 }

@@ -1,7 +1,8 @@
 import { UploadedFileData } from '../files/uploaded-file';
 import { Controller, HttpCode, Param, Post, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { AppId, ApplicationAuthGuard } from '@chatfn/platform';
+import { ApiException, AppId, ApplicationAuthGuard } from '@chatfn/platform';
+import { ChannelsService } from '../channels/channels.service';
 import { JobType } from '../jobs/job.entity';
 import { toJobResource } from '../jobs/job.mapper';
 import { JobsService } from '../jobs/jobs.service';
@@ -13,8 +14,8 @@ const upload = () => FileInterceptor('file', { limits: { fileSize: IMPORT_MAX_FI
 
 /**
  * The SDK's ImportsApi: each upload (a JSON array in the multipart field `file`) becomes a background job, answered
- * at once with the PENDING `ApplicationJobResource`; follow it with the JobsApi. Types without a registered
- * handler (channels, members, messages until the channels feature registers them) answer 501.
+ * at once with the PENDING `ApplicationJobResource`; follow it with the JobsApi. A file that is not a JSON array
+ * of objects is a 400 naming the problem; what is wrong inside an item is reported per item in the job's error.
  */
 @Controller('v1/imports')
 @UseGuards(ApplicationAuthGuard)
@@ -22,6 +23,7 @@ export class ImportsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly links: ApiLinks,
+    private readonly channelsService: ChannelsService,
   ) {}
 
   @Post('users')
@@ -41,8 +43,12 @@ export class ImportsController {
   @Post('channels/:id/members')
   @HttpCode(202)
   @UseInterceptors(upload())
-  members(@AppId() appId: number, @Param('id') id: string, @UploadedFile() file: UploadedFileData | undefined) {
-    return this.start(appId, 'CHANNEL_MEMBERS_IMPORT', file, { channelId: idParam(id) });
+  async members(@AppId() appId: number, @Param('id') id: string, @UploadedFile() file: UploadedFileData | undefined) {
+    const channel = await this.channelsService.get(appId, idParam(id));
+    if (channel.type === 'DIRECT') {
+      throw ApiException.badRequest('The members of a DIRECT channel are fixed: import a direct channel instead');
+    }
+    return this.start(appId, 'CHANNEL_MEMBERS_IMPORT', file, { channelId: channel.id });
   }
 
   @Post('messages')

@@ -71,11 +71,7 @@ export class UsersController {
   @Get()
   async list(@AppId() appId: number, @Query() query: unknown, @Req() req: Request) {
     const q = parseInput(ListUsersQuerySchema, query, 'query');
-    if (q.unread === 'true') {
-      // TODO(chat-B): unread needs read receipts; wire to chat-B's read model when it exists.
-      throw ApiException.notImplemented('UsersApi.listUsers with unread=true');
-    }
-    const { items, total } = await this.queries.list(appId, q);
+    const { items, total } = await this.queries.list(appId, { ...q, unread: q.unread === 'true' });
     return pagedModel(
       'users',
       items.map((u) => toChatUserResource(u, this.links.base)),
