@@ -15,7 +15,7 @@ OpenApiRegistry.add({
     put: op('updateApplicationSettings', 'Update application settings', 'application'),
   },
   '/v1/application/message-read-receipt-summaries': {
-    get: op('retrieveApplicationMessageReadReceiptSummaries', 'Read receipt summaries (501)', 'application'),
+    get: op('retrieveApplicationMessageReadReceiptSummaries', 'Unread message counts per channel member', 'application'),
   },
   '/v1/users': {
     get: op('listUsers', 'List users (filters: name, properties)', 'users'),
@@ -38,9 +38,9 @@ OpenApiRegistry.add({
   '/v1/user-sessions': { get: op('listUserSessions', 'List user sessions (state filter)', 'user-sessions') },
   '/v1/chat-sessions': { get: op('listChatSessions', 'List chat sessions (state filter)', 'chat-sessions') },
   '/v1/imports/users': { post: op('importUsers', 'Import users from a JSON array file (background job)', 'imports') },
-  '/v1/imports/channels': { post: op('importChannels', 'Import channels from a JSON array file', 'imports') },
-  '/v1/imports/channels/{id}/members': { post: op('importChannelMembers', 'Import channel members', 'imports') },
-  '/v1/imports/messages': { post: op('importMessages', 'Import messages from a JSON array file', 'imports') },
+  '/v1/imports/channels': { post: op('importChannels', 'Import channels from a JSON array file (background job)', 'imports') },
+  '/v1/imports/channels/{id}/members': { post: op('importChannelMembers', 'Import channel members from a JSON array file (background job)', 'imports') },
+  '/v1/imports/messages': { post: op('importMessages', 'Import messages from a JSON array file (background job)', 'imports') },
   '/v1/jobs': { get: op('listJobs', 'List jobs', 'jobs') },
   '/v1/jobs/{id}': { get: op('retrieveJob', 'Retrieve a job', 'jobs') },
   '/v1/analytics/messages': { post: op('exportMessageAnalytics', 'Export message analytics (501)', 'analytics') },
