@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -37,7 +38,9 @@ const KEY_BATCH = 500;
  * CHANNEL_IMPORT jobs: each item is created by `ChannelsService.create`, exactly as `POST /v1/channels` would (one
  * transaction with its `channel.created` and `channel.member.added` events; a DIRECT channel of the same members,
  * or a group channel of the same name, is the existing one). Then the item's `idempotency_key` is recorded; an
- * item whose key is already recorded is skipped.
+ * item whose key is already recorded is skipped. A group channel without a name gets a UUID derived from its key
+ * (instead of a random one), so an item whose channel was created but whose key was not recorded (a crash in
+ * between) finds its channel again by name on the re-run.
  */
 @Injectable()
 export class ChannelImportHandler implements OnModuleInit {
@@ -72,6 +75,7 @@ export class ChannelImportHandler implements OnModuleInit {
             app,
             {
               ...item,
+              ...(item.type !== 'DIRECT' && !item.name && item.idempotency_key ? { name: keyUuid(app, item.idempotency_key) } : {}),
               creator: item.creator ? { username: item.creator } : undefined,
               members: item.members.map((m) => ({ username: m })),
             },
@@ -92,4 +96,13 @@ export class ChannelImportHandler implements OnModuleInit {
     }
     return errors;
   }
+}
+
+/** A UUID-shaped name that is the same for the same application and key. */
+export function keyUuid(applicationId: number, key: string): string {
+  const h = createHash('sha256').update(`chatfn-channel-import:${applicationId}:${key}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50; // version 5 layout (name-based)
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
