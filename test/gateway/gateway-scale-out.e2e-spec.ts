@@ -5,6 +5,7 @@ import { ChatKitty } from 'chatkitty';
 import { loadConfig } from '@chatfn/config';
 import { RunningService, startService } from '@chatfn/platform';
 import { freePort, startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
+import { TopicHub } from '../../apps/chat/src/gateway/topic-hub';
 import { CHATFN_ALL_IN_ONE } from '../../apps/chatfn/chatfn.service';
 import { environment, installWebSocket, Json } from './gateway-helpers';
 
@@ -82,5 +83,62 @@ describe('real-time gateway scale-out (two instances, Kafka)', () => {
     await waitFor(() => benEvents.some((e) => e.type === 'ping'), { timeoutMs: 20_000, what: 'the custom event across instances' });
     // Each instance delivered exactly once per subscriber.
     expect(benGot.filter((m) => m.body === 'from A')).toHaveLength(1);
+  });
+
+  /** Ann (instance A) and Ben (instance B) in a new public channel, both in a chat session with `handlers`. */
+  async function pairInChannel(name: string, handlers: { ann?: Json; ben?: Json }) {
+    const onA = await core.connectApi({ apiKey: app.api_key, username: `${name}-ann`, $environment: environment(a) as never });
+    const onB = await core.connectApi({ apiKey: app.api_key, username: `${name}-ben`, $environment: { host: new URL(b.url).host, secure: false } as never });
+    connections.push(onA, onB);
+    const ann = onA.getSdkClient();
+    const ben = onB.getSdkClient();
+    const created = (await ann.createChannel({ type: 'PUBLIC', name } as never)) as unknown as { succeeded: boolean; channel: Json };
+    expect(created.succeeded).toBe(true);
+    const channel = created.channel as never;
+    expect(((await ben.joinChannel({ channel } as never)) as unknown as { succeeded: boolean }).succeeded).toBe(true);
+    ann.startChatSession({ channel, ...handlers.ann } as never);
+    ben.startChatSession({ channel, ...handlers.ben } as never);
+    const ck = new ChatKitty(a.sdkConfig(app));
+    const channelId = Number((created.channel as { id: number }).id);
+    // The SDK subscribes the channel's topics once its chat session started (after the self topic's RECEIPT).
+    const servers = [a.app, b.app].map((x) => x.get(TopicHub, { strict: false }));
+    await waitFor(() => servers.every((hub) => hub.hasSubscribers(`/topic/channels/${channelId}/typing`) && hub.hasSubscribers(`/topic/channels/${channelId}/messages`)), {
+      what: 'the channel topics subscribed on both instances',
+    });
+    return { ann, ben, channel, channelId, ck };
+  }
+
+  it('relays typing and keystrokes to the subscribers on the other instance, not back to the typist', async () => {
+    const benKeys: Json[] = [];
+    const benTyping: string[] = [];
+    const annOwn: unknown[] = [];
+    const { ann, channel } = await pairInChannel('typing', {
+      ann: { onKeystrokesReceived: (k: Json) => annOwn.push(k), onTypingStarted: (u: Json) => annOwn.push(u) },
+      ben: {
+        onKeystrokesReceived: (k: Json) => benKeys.push(k),
+        onTypingStarted: (u: Json) => benTyping.push(`started:${String(u.name)}`),
+        onTypingStopped: (u: Json) => benTyping.push(`stopped:${String(u.name)}`),
+      },
+    });
+    ann.sendKeystrokes({ channel, keys: 'hel' } as never);
+    ann.sendKeystrokes({ channel, keys: 'hello' } as never);
+    await waitFor(() => benKeys.some((k) => k.keys === 'hello'), { timeoutMs: 20_000, what: 'ben (instance B) receiving ann\'s keystrokes' });
+    // (the client may coalesce keystrokes sent in quick succession: the last one always arrives)
+    expect(benKeys.every((k) => k.username === 'typing-ann')).toBe(true);
+    await waitFor(() => benTyping.includes('stopped:typing-ann'), { timeoutMs: 20_000, what: 'typing stopped on instance B' });
+    expect(benTyping).toEqual(['started:typing-ann', 'stopped:typing-ann']);
+    expect(annOwn).toEqual([]);
+  });
+
+  it('delivers a system message (Platform API, no user) live to a connected client', async () => {
+    const annGot: Json[] = [];
+    const benGot: Json[] = [];
+    const { ck, channelId } = await pairInChannel('system', { ann: { onMessageReceived: (m: Json) => annGot.push(m) }, ben: { onMessageReceived: (m: Json) => benGot.push(m) } });
+    await ck.ChannelsApi.sendChannelMessage(channelId, { type: 'TEXT', body: 'maintenance at noon' } as never);
+    await waitFor(() => annGot.some((m) => m.body === 'maintenance at noon') && benGot.some((m) => m.body === 'maintenance at noon'), {
+      timeoutMs: 20_000,
+      what: 'the system message on both instances',
+    });
+    expect(annGot.find((m) => m.body === 'maintenance at noon')).toMatchObject({ type: 'SYSTEM_TEXT' });
   });
 });

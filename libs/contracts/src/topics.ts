@@ -22,6 +22,22 @@ export const ChatEventPayloadSchema = z.object({
 });
 export type ChatEventPayload = z.infer<typeof ChatEventPayloadSchema>;
 
+/**
+ * A live event that is never stored (typing started/stopped, keystrokes): published straight to the bus (no outbox)
+ * so that every real-time gateway instance delivers it to its own subscribers of `topic`. Keyed by channel.
+ */
+export const GatewayEphemeralPayloadSchema = z.object({
+  applicationId: z.number().int(),
+  /** The publishing gateway instance, which delivered to its own subscribers already. */
+  origin: z.string().min(1),
+  /** StompX topic destination (`/topic/channels/:id/typing`). */
+  topic: z.string().min(1),
+  /** StompX event type (`thread.typing.started`). */
+  type: z.string().min(1),
+  resource: z.record(z.unknown()),
+});
+export type GatewayEphemeralPayload = z.infer<typeof GatewayEphemeralPayloadSchema>;
+
 // ---- registry ---------------------------------------------------------------------------------------------------
 
 export const FailurePolicySchema = z.enum(['deny', 'allow']);
@@ -176,6 +192,7 @@ export type ExecutionReply = z.infer<typeof ExecutionReplySchema>;
 
 export const TOPICS = {
   'chat.event.recorded.v1': ChatEventPayloadSchema,
+  'gateway.ephemeral.published.v1': GatewayEphemeralPayloadSchema,
   'registry.function.changed.v1': FunctionChangedPayloadSchema,
   'registry.runtime.changed.v1': RuntimeChangedPayloadSchema,
   'builder.build.status.v1': BuildStatusPayloadSchema,

@@ -7,6 +7,7 @@ import { MessagesModule } from '../messages/messages.module';
 import { ChatCoreModule } from '../shared/chat-core.module';
 import { UsersModule } from '../users/users.module';
 import { GatewayServer } from './gateway.server';
+import { EphemeralEventsConsumer } from './live/ephemeral-events.consumer';
 import { LiveEventsConsumer } from './live/live-events.consumer';
 import { GatewaySessionsService } from './sessions/gateway-sessions.service';
 import { GATEWAY_FUNCTIONS, SessionAuthService } from './sessions/session-auth.service';
@@ -38,6 +39,7 @@ class GatewayFunctionsLifecycle implements OnApplicationBootstrap, OnApplication
     SessionAuthService,
     StompXService,
     LiveEventsConsumer,
+    EphemeralEventsConsumer,
     GatewayServer,
     {
       provide: GATEWAY_FUNCTIONS,

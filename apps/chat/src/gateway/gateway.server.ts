@@ -10,6 +10,7 @@ import { TopicHub } from './topic-hub';
 
 export const RTM_PATH = '/rtm/websocket';
 const SUBPROTOCOL = 'v12.stomp';
+const SWEEP_MS = 1_000;
 
 /**
  * The real-time endpoint: a `ws` server in `noServer` mode on Nest's own HTTP server (same port), answering upgrades
@@ -23,6 +24,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<StompConnection>();
   private server?: Server;
+  private sweep?: NodeJS.Timeout;
   private readonly limits: GatewayLimits;
   private readonly maxConnections: number;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
@@ -42,6 +44,7 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       maxBufferedBytes: 8 * 1024 * 1024,
       heartbeatMs: env.CHATFN_GATEWAY_HEARTBEAT_MS,
       connectTimeoutMs: 30_000,
+      maxPendingFrames: 500,
     };
     this.wss = new WebSocketServer({
       noServer: true,
@@ -70,10 +73,17 @@ export class GatewayServer implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     this.server.on('upgrade', this.onUpgrade);
+    // One timer for all connections (CONNECT deadline, heart-beats both ways) instead of one per connection.
+    this.sweep = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) c.tick(now);
+    }, SWEEP_MS);
+    this.sweep.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.server?.off('upgrade', this.onUpgrade);
+    clearInterval(this.sweep);
     const closing = [...this.connections].map((c) => {
       c.close(1001, 'Server shutting down');
       return c.closed;

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ApiException } from '@chatfn/platform';
-import { TopicHub, TopicSubscriber } from '../topic-hub';
-import { serializeFrame, StompFrame, StompParser, StompProtocolError } from './stomp-frame';
+import { JSON_CONTENT_TYPE, TopicHub, TopicSubscriber } from '../topic-hub';
+import { PreparedMessage, serializeFrame, StompFrame, StompParser, StompProtocolError } from './stomp-frame';
 
 export interface GatewayLimits {
   maxFrameBytes: number;
@@ -15,6 +14,8 @@ export interface GatewayLimits {
   heartbeatMs: number;
   /** Close a socket that sends no CONNECT within this time. */
   connectTimeoutMs: number;
+  /** Frames received but not handled yet; a client that floods past this is closed. */
+  maxPendingFrames: number;
 }
 
 /** A StompX-level error: `{error, message}` on the error queue (or an ERROR frame for CONNECT). */
@@ -59,8 +60,11 @@ export interface StompXHandler {
   log(message: string): void;
 }
 
-const JSON_TYPE = 'application/json;charset=UTF-8';
+const JSON_TYPE = JSON_CONTENT_TYPE;
 const SERVER = 'chatfn/1';
+/** `SUBSCRIBE /topic/channels/:id` starts a chat session (a transaction and a chat event): it costs a rate token. */
+const CHAT_SESSION_TOPIC = /^\/topic\/channels\/\d+$/;
+let connectionCount = 0;
 
 /**
  * One WebSocket speaking STOMP 1.2 / StompX. Frames of a connection are handled strictly in order (the client sends
@@ -70,21 +74,23 @@ const SERVER = 'chatfn/1';
  * `receipt-id` / `subscription-id`. Bad frames close the connection with an ERROR frame; nothing throws out of here.
  */
 export class StompConnection implements TopicSubscriber {
-  readonly id = randomUUID();
+  /** Unique in this process; prefixes the connection's `message-id`s. */
+  readonly id = (++connectionCount).toString(36);
+  private messageSeq = 0;
   private readonly parser: StompParser;
   private ctx?: SessionContext;
   private state: 'new' | 'connecting' | 'connected' | 'closed' = 'new';
   private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
   /** subscription id → destination (topics and the error queue only). */
   private readonly subs = new Map<string, string>();
   private errorQueue?: { id: string; destination: string };
   private tokens: number;
   private lastRefill = Date.now();
-  private lastReceived = Date.now();
-  private lastSent = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly openedAt = Date.now();
+  private lastReceived = this.openedAt;
+  private lastSent = this.openedAt;
   private clientHeartbeatMs = 0;
-  private readonly connectTimer: NodeJS.Timeout;
   private closedResolve!: () => void;
   /** Resolves when the connection is closed and its session ended. */
   readonly closed = new Promise<void>((r) => (this.closedResolve = r));
@@ -101,10 +107,6 @@ export class StompConnection implements TopicSubscriber {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => this.onData(data));
     ws.on('close', () => this.onClose());
     ws.on('error', () => this.onClose());
-    this.connectTimer = setTimeout(() => {
-      if (this.state === 'new') this.fail('No CONNECT frame received in time');
-    }, limits.connectTimeoutMs);
-    this.connectTimer.unref();
   }
 
   get applicationId(): number | undefined {
@@ -133,7 +135,17 @@ export class StompConnection implements TopicSubscriber {
       this.fail(e instanceof StompProtocolError ? e.message : 'Malformed frame');
       return;
     }
-    for (const f of frames) this.queue = this.queue.then(() => this.handle(f)).catch((e) => this.internal(e));
+    if (this.pending + frames.length > this.limits.maxPendingFrames) {
+      this.fail(`More than ${this.limits.maxPendingFrames} frames waiting: the client sends faster than the gateway handles`);
+      return;
+    }
+    for (const f of frames) {
+      this.pending++;
+      this.queue = this.queue
+        .then(() => this.handle(f))
+        .catch((e) => this.internal(e))
+        .finally(() => this.pending--);
+    }
   }
 
   private async handle(f: StompFrame): Promise<void> {
@@ -170,7 +182,6 @@ export class StompConnection implements TopicSubscriber {
       return;
     }
     this.state = 'connecting';
-    clearTimeout(this.connectTimer);
     const accepts = (f.headers['accept-version'] ?? '1.2').split(',').map((v) => v.trim());
     if (!accepts.includes('1.2')) {
       this.deny('AccessDeniedError', 'Only STOMP 1.2 is supported');
@@ -199,8 +210,6 @@ export class StompConnection implements TopicSubscriber {
       server: SERVER,
       'user-name': this.ctx.username,
     });
-    this.timer = setInterval(() => this.tick(), Math.min(this.limits.heartbeatMs, 5_000));
-    this.timer.unref();
   }
 
   private async onSubscribe(ctx: SessionContext, f: StompFrame): Promise<void> {
@@ -221,7 +230,7 @@ export class StompConnection implements TopicSubscriber {
       }
       try {
         const resource = await this.handler.relay(ctx, destination, params);
-        this.write('MESSAGE', { destination, subscription: id, 'message-id': randomUUID(), 'content-type': JSON_TYPE }, JSON.stringify({ resource }));
+        this.write('MESSAGE', { destination, subscription: id, 'message-id': this.messageId(), 'content-type': JSON_TYPE }, JSON.stringify({ resource }));
       } catch (e) {
         this.error({ 'subscription-id': id }, this.asError(e));
       }
@@ -235,6 +244,10 @@ export class StompConnection implements TopicSubscriber {
     if (!this.subs.has(id)) {
       if (this.subs.size >= this.limits.maxSubscriptions) {
         this.fail(`More than ${this.limits.maxSubscriptions} subscriptions`);
+        return;
+      }
+      if (CHAT_SESSION_TOPIC.test(destination) && !this.take()) {
+        this.error({ 'subscription-id': id }, new StompXError('RateLimitedError', 'Too many chat sessions started', 'PT1S'));
         return;
       }
       let allowed = false;
@@ -302,10 +315,21 @@ export class StompConnection implements TopicSubscriber {
     this.write('MESSAGE', {
       destination,
       subscription: subscriptionId,
-      'message-id': randomUUID(),
+      'message-id': this.messageId(),
       'content-type': JSON_TYPE,
       'receipt-id': receiptId,
     }, body);
+  }
+
+  /** A fan-out's shared frame plus this subscription's two header lines: O(1) work per subscriber. */
+  deliverPrepared(message: PreparedMessage, subscriptionLine: string): void {
+    if (!this.writable()) return;
+    this.lastSent = Date.now();
+    this.ws.send(`${message.head}${subscriptionLine}message-id:${this.messageId()}\n${message.tail}`);
+  }
+
+  private messageId(): string {
+    return `${this.id}-${(++this.messageSeq).toString(36)}`;
   }
 
   /** An error on the client's error queue, correlated to the failed relay or action. */
@@ -316,26 +340,40 @@ export class StompConnection implements TopicSubscriber {
     this.write('MESSAGE', {
       destination: this.errorQueue.destination,
       subscription: this.errorQueue.id,
-      'message-id': randomUUID(),
+      'message-id': this.messageId(),
       'content-type': JSON_TYPE,
       ...correlation,
     }, JSON.stringify(body));
   }
 
   private write(command: string, headers: Record<string, string | undefined>, body = ''): void {
-    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.close(1008, 'Slow consumer');
-      return;
-    }
+    if (!this.writable()) return;
     this.lastSent = Date.now();
     this.ws.send(serializeFrame(command, headers, body));
   }
 
+  /** Open, and not buffering more than the limit (a client that does not read is closed). */
+  private writable(): boolean {
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(1008, 'Slow consumer');
+      return false;
+    }
+    return true;
+  }
+
   // ---- lifecycle --------------------------------------------------------------------------------------------------
 
-  private tick(): void {
-    const now = Date.now();
+  /**
+   * Called about every second by the gateway's one sweep timer (no timer per connection): the CONNECT deadline,
+   * server heart-beats and the client's heart-beat deadline.
+   */
+  tick(now: number): void {
+    if (this.state === 'new') {
+      if (now - this.openedAt > this.limits.connectTimeoutMs) this.fail('No CONNECT frame received in time');
+      return;
+    }
+    if (this.state !== 'connected') return;
     if (now - this.lastSent >= this.limits.heartbeatMs && this.ws.readyState === this.ws.OPEN) {
       this.lastSent = now;
       this.ws.send('\n');
@@ -377,8 +415,6 @@ export class StompConnection implements TopicSubscriber {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
-    clearTimeout(this.connectTimer);
-    if (this.timer) clearInterval(this.timer);
     for (const [id, destination] of this.subs) this.hub.remove(destination, this, id);
     this.subs.clear();
     const ctx = this.ctx;

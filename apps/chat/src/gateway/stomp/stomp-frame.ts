@@ -38,7 +38,7 @@ const unescapeValue = (v: string): string =>
     }
   });
 
-const escapeValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/:/g, '\\c');
+export const escapeValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/:/g, '\\c');
 
 /**
  * Incremental parser of client frames. `push` returns the complete frames found so far; bytes of an incomplete frame
@@ -135,4 +135,21 @@ export function serializeFrame(command: string, headers: Record<string, string |
   }
   if (body.length || command === 'MESSAGE' || command === 'ERROR') out += `content-length:${Buffer.byteLength(body, 'utf8')}\n`;
   return `${out}\n${body}\0`;
+}
+
+/**
+ * A MESSAGE frame prepared once for many subscribers: `head` (`MESSAGE` + escaped `destination`) and `tail`
+ * (`content-type`, `content-length`, body, NUL). Each subscriber adds only its `subscription` and `message-id` lines,
+ * so a fan-out serializes the event once, not once per socket.
+ */
+export interface PreparedMessage {
+  head: string;
+  tail: string;
+}
+
+export function prepareMessage(destination: string, body: string, contentType: string): PreparedMessage {
+  return {
+    head: `MESSAGE\ndestination:${escapeValue(destination)}\n`,
+    tail: `content-type:${escapeValue(contentType)}\ncontent-length:${Buffer.byteLength(body, 'utf8')}\n\n${body}\0`,
+  };
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiException } from '@chatfn/platform';
@@ -7,10 +7,10 @@ import { CHANNEL_COLUMNS, channelRes, ChannelRes, iso, Json, userRes, UserRes } 
 import { MessagesService } from '../../messages/messages.service';
 import { ChatEventRecorder } from '../../shared/chat-event.recorder';
 import { UserCommandsService } from '../../users/user-commands.service';
+import { EphemeralEventsConsumer } from '../live/ephemeral-events.consumer';
 import { GatewaySessionsService } from '../sessions/gateway-sessions.service';
 import { SessionAuthService } from '../sessions/session-auth.service';
 import { SessionContext, StompConnection, StompXError, StompXHandler, TaggedEvent } from '../stomp/stomp-connection';
-import { TopicHub } from '../topic-hub';
 import {
   matchDestination,
   parseTopic,
@@ -51,7 +51,7 @@ const notFound = (what: string, id: number | string) => new StompXError('Resourc
  * the Platform API (so the send_message hook, notifications and chat events apply).
  */
 @Injectable()
-export class StompXService implements StompXHandler {
+export class StompXService implements StompXHandler, OnApplicationShutdown {
   private readonly logger = new Logger('Gateway');
   /** Channels a connection was authorised for (topic subscriptions of a chat session come in elevens). */
   private readonly access = new WeakMap<StompConnection, Set<number>>();
@@ -65,8 +65,13 @@ export class StompXService implements StompXHandler {
     private readonly messages: MessagesService,
     private readonly userCommands: UserCommandsService,
     private readonly recorder: ChatEventRecorder,
-    private readonly hub: TopicHub,
+    private readonly ephemeral: EphemeralEventsConsumer,
   ) {}
+
+  onApplicationShutdown(): void {
+    for (const t of this.typing.values()) clearTimeout(t);
+    this.typing.clear();
+  }
 
   log(message: string): void {
     this.logger.error(message);
@@ -510,13 +515,14 @@ export class StompXService implements StompXHandler {
   }
 
   /**
-   * Keystrokes are ephemeral (not stored, no chat event): fanned out to this process's subscribers of the channel's
-   * `keystrokes` topic, with `thread.typing.started` / `.stopped` on its `typing` topic.
+   * Keystrokes are ephemeral (not stored, no chat event): fanned out to the subscribers of the channel's `keystrokes`
+   * topic on every gateway instance (through the bus), with `thread.typing.started` / `.stopped` on its `typing`
+   * topic. The typist's own connection does not get them back; the stop timer runs on the typist's instance.
    */
   private keystrokes(ctx: SessionContext, channelId: number, keys: string, conn: StompConnection): void {
     const app = ctx.applicationId;
-    const user = { id: ctx.userId, name: ctx.username, displayName: ctx.username };
-    this.hub.publish(app, Topics.channel(channelId, 'keystrokes'), 'thread.keystrokes.created', {
+    const user = stompUser({ id: ctx.userId, name: ctx.username, displayName: ctx.username });
+    this.ephemeral.publish(app, channelId, Topics.channel(channelId, 'keystrokes'), 'thread.keystrokes.created', {
       username: ctx.username,
       keys,
       _relays: { user: `/application/users/${ctx.userId}.relay`, thread: `/application/channels/${channelId}.relay` },
@@ -524,14 +530,12 @@ export class StompXService implements StompXHandler {
     const k = `${ctx.userSessionId}:${channelId}`;
     const running = this.typing.get(k);
     if (running) clearTimeout(running);
-    else this.hub.publish(app, Topics.channel(channelId, 'typing'), 'thread.typing.started', stompUser(user), conn);
+    else this.ephemeral.publish(app, channelId, Topics.channel(channelId, 'typing'), 'thread.typing.started', user, conn);
     const stop = setTimeout(() => {
       this.typing.delete(k);
-      this.hub.publish(app, Topics.channel(channelId, 'typing'), 'thread.typing.stopped', stompUser(user), conn);
+      this.ephemeral.publish(app, channelId, Topics.channel(channelId, 'typing'), 'thread.typing.stopped', user, conn);
     }, TYPING_MS);
     stop.unref();
     this.typing.set(k, stop);
   }
 }
-
-
