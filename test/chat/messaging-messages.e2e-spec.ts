@@ -131,6 +131,7 @@ describe('messaging: messages (SDK conformance)', () => {
     await expectEventually(() => {
       const types = ofChannel(dm.id).map((e) => e.type).filter((t) => t !== 'channel.created' && t !== 'channel.member.added');
       expect(types).toEqual([
+        'system.sent.message',
         'user.received.notification', // system → jane
         'user.received.notification', // system → ann
         'user.sent.message',

@@ -37,6 +37,34 @@ const APPEND_SQL = `
   SELECT current.version AS current, coalesce((SELECT array_agg(version) FROM appended), '{}') AS appended
   FROM current`;
 
+// appendAny's one round trip: each event goes to the end of its stream, in the given order (the n-th event of a
+// stream in the batch at that stream's current version + n), and the outbox rows follow in their given order — only
+// if every event went in. A concurrent writer that took one of those versions first makes the count fall short.
+const APPEND_ANY_SQL = `
+  WITH input AS (
+    SELECT e.ord, e.item->>'s' AS stream_id, e.item->'e' AS ev,
+           row_number() OVER (PARTITION BY e.item->>'s' ORDER BY e.ord) AS n
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
+  ), current AS (
+    SELECT s.stream_id, (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = s.stream_id) AS version
+    FROM (SELECT DISTINCT stream_id FROM input) s
+  ), appended AS (
+    INSERT INTO events (stream_id, version, type, data, metadata)
+    SELECT i.stream_id, c.version + i.n, i.ev->>'type', i.ev->'data', coalesce(i.ev->'metadata', '{}'::jsonb)
+    FROM input i JOIN current c USING (stream_id)
+    ORDER BY i.ord
+    ON CONFLICT (stream_id, version) DO NOTHING
+    RETURNING stream_id, version
+  ), enqueued AS (
+    INSERT INTO outbox (topic, key, envelope)
+    SELECT o.env->>'topic', o.env->>'key', o.env
+    FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS o(env, ord)
+    WHERE (SELECT count(*) FROM appended) = (SELECT count(*) FROM input)
+    ORDER BY o.ord
+  )
+  SELECT (SELECT count(*)::int FROM input) AS wanted,
+         coalesce((SELECT jsonb_agg(jsonb_build_array(stream_id, version)) FROM appended), '[]'::jsonb) AS appended`;
+
 const EVENT_COLUMNS = `stream_id, version, type, data, metadata, recorded_at, position`;
 
 // Only events whose transaction, and every transaction older than it, has ended: an event committed later can
@@ -122,6 +150,51 @@ export class EventStore {
         await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [STREAM_LOCK_NAMESPACE, streamId]);
       }
     }
+  }
+
+  /**
+   * Appends events to several streams at whatever version each has (`'any'`), in one round trip: each event goes to
+   * the end of its own stream, events of one stream in the given order, and `options.enqueue` goes to the outbox in
+   * its given order, all only if every event went in. When a concurrent writer took a version first, this takes its
+   * rows back out and appends stream by stream with `append(..., 'any', ...)` (retrying under the stream lock); the
+   * outbox then receives each stream's envelopes with its events, `envelopesByStream` telling which are whose.
+   * Group commit of many actions (a batch of sent messages) uses this: one statement instead of one per stream.
+   */
+  async appendAny(
+    manager: EntityManager,
+    events: { streamId: string; event: NewEvent; envelope?: Envelope }[],
+  ): Promise<void> {
+    if (events.length === 0) return;
+    events.forEach((e) => {
+      assertStreamId(e.streamId);
+      assertNewEvent(e.event);
+      if (e.envelope) assertEnvelope(e.envelope);
+    });
+    const envelopes = events.flatMap((e) => (e.envelope ? [e.envelope] : []));
+    const [{ wanted, appended }] = await preparedQuery<{ wanted: number; appended: [string, number][] }>(
+      manager,
+      'chatfn_event_store_append_any',
+      APPEND_ANY_SQL,
+      [JSON.stringify(events.map((e) => ({ s: e.streamId, e: e.event }))), JSON.stringify(envelopes)],
+    );
+    if (appended.length === wanted) {
+      if (envelopes.length > 0) outboxSignal.enqueued(manager);
+      return;
+    }
+    if (appended.length > 0) {
+      await manager.query(
+        `DELETE FROM events e USING jsonb_to_recordset($1::jsonb) AS x(s text, v int) WHERE e.stream_id = x.s AND e.version = x.v`,
+        [JSON.stringify(appended.map(([s, v]) => ({ s, v })))],
+      );
+    }
+    const byStream = new Map<string, { events: NewEvent[]; envelopes: Envelope[] }>();
+    for (const e of events) {
+      let run = byStream.get(e.streamId);
+      if (!run) byStream.set(e.streamId, (run = { events: [], envelopes: [] }));
+      run.events.push(e.event);
+      if (e.envelope) run.envelopes.push(e.envelope);
+    }
+    for (const [streamId, run] of byStream) await this.append(manager, streamId, 'any', run.events, { enqueue: run.envelopes });
   }
 
   /** The stream's events from `fromVersion` on, in version order (empty for a stream that does not exist). */

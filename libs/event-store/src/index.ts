@@ -5,3 +5,4 @@ export * from './migrations';
 export * from './outbox-relay';
 export { OUTBOX_CHANNEL } from './outbox-signal';
 export * from './run-migrations';
+export { preparedQuery } from './prepared-query';

@@ -31,8 +31,15 @@ export function toWire<T = unknown>(value: unknown): T {
 }
 
 /** `display_picture_url` → `displayPictureUrl`; `isGuest`, `_links`, ... unchanged. */
+const CAMEL = new Map<string, string>();
+
 export function camelKey(key: string): string {
-  return key.replace(/([a-z0-9])_([a-z0-9])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+  let out = CAMEL.get(key);
+  if (out === undefined) {
+    out = key.replace(/([a-z0-9])_([a-z0-9])/g, (_m, a: string, b: string) => a + b.toUpperCase());
+    if (CAMEL.size < 10_000) CAMEL.set(key, out);
+  }
+  return out;
 }
 
 /** The inverse of `toWire`: snake_case resources (e.g. recorded chat event data) back in camelCase. */

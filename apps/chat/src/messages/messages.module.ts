@@ -11,6 +11,7 @@ import { ChatCoreModule } from '../shared/chat-core.module';
 import { ThreadsController } from '../threads/threads.controller';
 import { MessagesController } from './messages.controller';
 import { MessagesService, SEND_MESSAGE_HOOK } from './messages.service';
+import { MessageWriter } from './message-writer';
 import { SendMessageHook } from './send-message.hook';
 import { mergePatchJson } from '../channels/merge-patch.middleware';
 import { MiddlewareConsumer, NestModule } from '@nestjs/common';
@@ -37,6 +38,7 @@ class DirectoryLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   controllers: [MessagesController, ThreadsController, UserInboxController],
   providers: [
     MessagesService,
+    MessageWriter,
     NotificationsService,
     {
       provide: SEND_HOOK_DIRECTORY,

@@ -3,10 +3,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApiException } from '@chatfn/platform';
 import { ChannelsService } from '../channels/channels.service';
 import { UserRef } from '../channels/channels.schema';
-import { affectedRows, CHANNEL_COLUMNS, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
+import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, userRes, UserRes } from '../channels/resources';
 import { toWire } from '../channels/wire-format';
-import { NotificationsService } from '../notifications/notifications.service';
-import { ChatEventInput, ChatEventRecorder } from '../shared/chat-event.recorder';
+import { ChatEventRecorder } from '../shared/chat-event.recorder';
+import { MessageWriter } from './message-writer';
 import { parseMentions } from './mentions';
 import { CursorQuery } from './messages.schema';
 import { MessageRejectedError, SendMessageHook } from './send-message.hook';
@@ -41,8 +41,8 @@ export class MessagesService {
   constructor(
     private readonly db: DataSource,
     private readonly channels: ChannelsService,
-    private readonly notifications: NotificationsService,
     private readonly recorder: ChatEventRecorder,
+    private readonly writer: MessageWriter,
     @Optional() @Inject(SEND_MESSAGE_HOOK) private readonly hook?: SendMessageHook,
   ) {}
 
@@ -74,102 +74,75 @@ export class MessagesService {
     }
     const type = sender ? input.type : input.type === 'TEXT' ? 'SYSTEM_TEXT' : 'SYSTEM_FILE';
     const mentions = body !== undefined ? await this.mentions(applicationId, body) : { list: [], userIds: [], channel: undefined };
+    const createdTime = new Date();
+    const nestedLevel = parent ? Number(parent.nestedLevel) + 1 : 0;
+    const mentionList = type.endsWith('TEXT') ? mentions.list : null;
 
     // The resource is built here (created_time from this clock, the id from the insert) so that the message, its
-    // notifications (which embed it) and the chat events take one statement and one append, in one transaction.
+    // notifications (which embed it) and the chat events take one batched statement and one append.
     const message = messageRes({
       id: 0,
       type,
       channel_id: channelId,
-      created_time: new Date(),
-      nested_level: parent ? Number(parent.nestedLevel) + 1 : 0,
+      created_time: createdTime,
+      nested_level: nestedLevel,
       properties,
       replies_count: 0,
       body: body ?? null,
       file: input.file ?? null,
       group_tag: input.groupTag ?? null,
-      mentions: type.endsWith('TEXT') ? mentions.list : null,
+      mentions: mentionList,
       parent_id: parent?.id ?? null,
     });
     if (sender) message.user = sender.user;
     const eventChannel: ChannelRes = { ...channel };
-    const notify = {
-      applicationId,
-      channel: eventChannel,
+    return this.writer.write({
+      row: {
+        application_id: applicationId,
+        channel_id: channelId,
+        type,
+        user_id: sender?.user.id ?? null,
+        body: body ?? null,
+        file: input.file ?? null,
+        group_tag: input.groupTag ?? null,
+        properties,
+        mentions: mentionList,
+        parent_id: parent?.id ?? null,
+        nested_level: nestedLevel,
+        created_time: createdTime.toISOString(),
+      },
       message,
-      sender: sender?.user,
-      mentionedUserIds: mentions.userIds,
-      mentionedChannel: mentions.channel,
-      parent,
+      channel: eventChannel,
+      notify: {
+        applicationId,
+        channel: eventChannel,
+        message,
+        sender: sender?.user,
+        mentionedUserIds: mentions.userIds,
+        mentionedChannel: mentions.channel,
+        parent,
+        depth,
+      },
       depth,
-    };
-    const params: unknown[] = [];
-    const param = (v: unknown) => `$${params.push(v)}`;
-    const insert = `INSERT INTO messages (application_id, channel_id, type, user_id, body, file, group_tag, properties, mentions,
-                                          parent_id, nested_level, created_time)
-           VALUES (${param(applicationId)}, ${param(channelId)}, ${param(type)}, ${param(sender?.user.id ?? null)},
-                   ${param(body ?? null)}, ${param(input.file ? JSON.stringify(input.file) : null)}::jsonb,
-                   ${param(input.groupTag ?? null)}, ${param(JSON.stringify(properties))}::jsonb,
-                   ${param(type.endsWith('TEXT') ? JSON.stringify(mentions.list) : null)}::jsonb,
-                   ${param(parent?.id ?? null)}::bigint, ${param(message.nestedLevel)}, ${param(message.createdTime)}::timestamptz)
-           RETURNING id`;
-    const plan = this.notifications.plan(
-      notify,
-      param,
-      `(${param(JSON.stringify(withoutId(message)))}::jsonb || jsonb_build_object('id', (SELECT id FROM msg)))`,
-    );
-    const parentSql = parent ? `, parent AS (UPDATE messages SET replies_count = replies_count + 1 WHERE id = ${param(parent.id)}::bigint)` : '';
-    const sql = `WITH msg AS (${insert})${parentSql}, ${plan.ctes}, notes AS (${plan.select})
-         SELECT msg.id AS message_id, notes.* FROM msg LEFT JOIN notes ON true ORDER BY notes.id`;
-
-    return this.db.transaction(async (tx) => {
-      const rows: Json[] = await tx.query(sql, params);
-      message.id = Number(rows[0].message_id);
-      if (!parent) eventChannel.lastReceivedMessage = withoutUser(message);
-      const events: ChatEventInput[] = [];
-      if (sender) {
-        events.push({
-          applicationId,
-          type: 'user.sent.message',
-          channelId,
-          userId: sender.user.id,
-          depth,
-          data: { user: sender.user, channel: eventChannel, message },
-        });
-      }
-      events.push(...this.notifications.events(rows.filter((r) => r.id !== null), notify));
-      await this.recorder.recordAll(tx, events);
-      return message;
     });
   }
 
   /**
    * The channel (404 if unknown) and, when sending on a user's behalf, the sender with whether they belong to it
-   * (404 for an unknown user): one query.
+   * (404 for an unknown user): one statement, shared with concurrent sends.
    */
   private async context(
     applicationId: number,
     channelId: number,
     ref: UserRef | undefined,
   ): Promise<{ channel: ChannelRes; sender?: { user: UserRes; isMember: boolean } }> {
-    const byId = ref !== undefined && 'id' in ref;
-    const senderSql = ref
-      ? `(SELECT to_jsonb(u) || jsonb_build_object('is_member',
-            EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = u.id))
-          FROM users u WHERE u.application_id = $2 AND u.deleted_time IS NULL AND ${byId ? 'u.id = $3::bigint' : 'u.name = $3::text'})`
-      : 'NULL::jsonb';
-    const rows: Json[] = await this.db.query(
-      `SELECT ${CHANNEL_COLUMNS}, ${senderSql} AS sender FROM channels c WHERE c.id = $1 AND c.application_id = $2`,
-      ref ? [channelId, applicationId, byId ? ref.id : ref.username] : [channelId, applicationId],
-    );
-    if (!rows[0]) throw ApiException.notFound('Channel', channelId);
-    const channel = channelRes(rows[0]);
+    const { channel, sender } = await this.writer.context(applicationId, channelId, ref);
+    if (!channel) throw ApiException.notFound('Channel', channelId);
     if (!ref) return { channel };
-    const s = rows[0].sender as Json | null;
-    if (!s) {
-      throw byId ? ApiException.notFound('User', ref.id) : new ApiException(404, 'ResourceNotFoundError', `User with name ${ref.username} not found`);
+    if (!sender) {
+      throw 'id' in ref ? ApiException.notFound('User', ref.id) : new ApiException(404, 'ResourceNotFoundError', `User with name ${ref.username} not found`);
     }
-    return { channel, sender: { user: userRes(s), isMember: Boolean(s.is_member) } };
+    return { channel, sender };
   }
 
   /** Resolves `<@user>` / `<#channel>` tags of a body (one query, only when the body has tags). */
@@ -328,12 +301,3 @@ export class MessagesService {
   }
 }
 
-function withoutId(m: MessageRes): Json {
-  const { id: _id, ...rest } = m;
-  return rest;
-}
-
-function withoutUser(m: MessageRes): MessageRes {
-  const { user: _u, ...rest } = m;
-  return rest as MessageRes;
-}

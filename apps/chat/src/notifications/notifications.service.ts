@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { ChatEventInput } from '../shared/chat-event.recorder';
 import { channelRes, ChannelRes, iso, Json, MessageRes, userRes, UserRes } from '../channels/resources';
 
@@ -24,75 +23,80 @@ export interface NotifyInput {
   depth: number;
 }
 
+/** A message's notification inputs, one row of the batch statement's `input` (see `NOTIFY_CTES`). */
+export interface NotifyColumns {
+  mentioned: number[];
+  author: number | null;
+  mentions_channel: boolean;
+  mentioned_channel: ChannelRes | null;
+  parent: Json | null;
+  titles: Record<NotificationType, string>;
+  note_body: string;
+}
+
 /**
- * ChatKitty's notification rules, computed and stored with one statement per message:
- * members without an ACTIVE chat session in the channel get USER:SENT:MESSAGE (SYSTEM:SENT:MESSAGE for system
- * messages); mentioned users get USER:MENTIONED:USER, members of a message mentioning a channel get
- * USER:MENTIONED:CHANNEL, the parent's author gets USER:REPLIED_TO:MESSAGE — one notification per recipient, the
- * most specific type winning, never to the sender. Returns the `user.received.notification` events to record.
+ * ChatKitty's notification rules as set-based CTEs over the batch of messages being sent (`input`: one row per
+ * message with `idx`, `application_id`, `channel_id`, `user_id` (the sender) and the `NotifyColumns`; `ids`: each
+ * message's id), spliced into the statement that stores them: members without an ACTIVE chat session in the channel
+ * get USER:SENT:MESSAGE (SYSTEM:SENT:MESSAGE for system messages); mentioned users get USER:MENTIONED:USER, members
+ * of a message mentioning a channel get USER:MENTIONED:CHANNEL, the parent's author gets USER:REPLIED_TO:MESSAGE —
+ * one notification per recipient and message, the most specific type winning, never to the sender. `notify_ins`
+ * returns the stored rows; `notify_r` has each recipient's user (`usr`) and whether they are online.
  */
+export const NOTIFY_CTES = `
+  notify_cand AS (
+    SELECT i.idx, cm.user_id FROM input i JOIN channel_members cm ON cm.channel_id = i.channel_id
+     WHERE NOT EXISTS (SELECT 1 FROM chat_sessions cs
+                        WHERE cs.channel_id = i.channel_id AND cs.user_id = cm.user_id AND cs.state = 'ACTIVE')
+    UNION SELECT i.idx, m.value::bigint FROM input i, jsonb_array_elements_text(i.mentioned) AS m(value)
+    UNION SELECT i.idx, i.author FROM input i WHERE i.author IS NOT NULL
+  ), notify_r AS (
+    SELECT c.idx, u.id AS user_id, to_jsonb(u) AS usr,
+           EXISTS (SELECT 1 FROM user_sessions s WHERE s.user_id = u.id AND s.state = 'ACTIVE') AS online,
+           CASE WHEN u.id = i.author THEN 'USER:REPLIED_TO:MESSAGE'
+                WHEN i.mentioned @> to_jsonb(u.id) THEN 'USER:MENTIONED:USER'
+                WHEN i.mentions_channel THEN 'USER:MENTIONED:CHANNEL'
+                WHEN i.user_id IS NULL THEN 'SYSTEM:SENT:MESSAGE'
+                ELSE 'USER:SENT:MESSAGE' END AS kind
+      FROM notify_cand c JOIN input i USING (idx) JOIN users u ON u.id = c.user_id
+     WHERE u.application_id = i.application_id AND u.deleted_time IS NULL AND u.id IS DISTINCT FROM i.user_id
+  ), notify_ins AS (
+    INSERT INTO notifications (application_id, user_id, channel_id, title, body, data)
+    SELECT i.application_id, r.user_id, i.channel_id, i.titles->>r.kind, i.note_body,
+           jsonb_build_object('type', r.kind, 'channelId', i.channel_id, 'message', i.message || jsonb_build_object('id', ids.id))
+           || CASE r.kind WHEN 'USER:MENTIONED:CHANNEL' THEN jsonb_build_object('mentionedChannel', i.mentioned_channel)
+                          WHEN 'USER:REPLIED_TO:MESSAGE' THEN jsonb_build_object('parent', i.parent)
+                          ELSE '{}'::jsonb END
+      FROM notify_r r JOIN input i USING (idx) JOIN ids USING (idx)
+     ORDER BY r.idx, r.user_id
+    RETURNING id, user_id, channel_id, title, body, data, muted, created_time
+  )`;
+
+/** ChatKitty's notification rules (see `NOTIFY_CTES`) and the `user.received.notification` events they cause. */
 @Injectable()
 export class NotificationsService {
-  async notify(tx: EntityManager, n: NotifyInput): Promise<ChatEventInput[]> {
-    const params: unknown[] = [];
-    const param = (v: unknown) => `$${params.push(v)}`;
-    const plan = this.plan(n, param, `${param(JSON.stringify(n.message))}::jsonb`);
-    const rows: Json[] = await tx.query(`WITH ${plan.ctes} ${plan.select}`, params);
-    return this.events(rows, n);
-  }
-
-  /**
-   * The notification rules as CTEs (`notify_cand`, `notify_r`, `notify_ins`) to splice into a larger statement (the
-   * message insert), plus the final SELECT. `param(v)` adds a parameter and returns its placeholder; `messageSql` is
-   * the SQL expression of the message resource (jsonb) stored in each notification's data.
-   */
-  plan(n: NotifyInput, param: (v: unknown) => string, messageSql: string): { ctes: string; select: string } {
+  /** The columns `NOTIFY_CTES` needs of one message: its recipients' inputs, titles and body. */
+  columns(n: NotifyInput): NotifyColumns {
     const parentAuthor = (n.parent?.user as UserRes | undefined)?.id ?? null;
     const who = n.sender ? String(n.sender.displayName) : 'System';
     const where = n.channel.type === 'DIRECT' ? 'a direct message' : `#${String(n.channel.displayName ?? n.channel.name)}`;
     const body =
       typeof n.message.body === 'string' ? n.message.body : `sent a file${n.message.file ? `: ${(n.message.file as Json).name}` : ''}`;
-    const titles: Record<NotificationType, string> = {
-      'USER:SENT:MESSAGE': `${who} sent a message in ${where}`,
-      'SYSTEM:SENT:MESSAGE': `New message in ${where}`,
-      'USER:MENTIONED:USER': `${who} mentioned you in ${where}`,
-      'USER:MENTIONED:CHANNEL': `${who} mentioned ${n.mentionedChannel ? `#${String(n.mentionedChannel.name)}` : 'a channel'} in ${where}`,
-      'USER:REPLIED_TO:MESSAGE': `${who} replied to your message in ${where}`,
+    return {
+      mentioned: n.mentionedUserIds,
+      author: parentAuthor,
+      mentions_channel: n.mentionedChannel !== undefined,
+      mentioned_channel: n.mentionedChannel ?? null,
+      parent: n.parent ? (n.parent as Json) : null,
+      titles: {
+        'USER:SENT:MESSAGE': `${who} sent a message in ${where}`,
+        'SYSTEM:SENT:MESSAGE': `New message in ${where}`,
+        'USER:MENTIONED:USER': `${who} mentioned you in ${where}`,
+        'USER:MENTIONED:CHANNEL': `${who} mentioned ${n.mentionedChannel ? `#${String(n.mentionedChannel.name)}` : 'a channel'} in ${where}`,
+        'USER:REPLIED_TO:MESSAGE': `${who} replied to your message in ${where}`,
+      },
+      note_body: body,
     };
-    const app = param(n.applicationId);
-    const channel = param(n.channel.id);
-    const sender = param(n.sender?.id ?? null);
-    const mentioned = param(n.mentionedUserIds);
-    const author = param(parentAuthor);
-    const ctes = `notify_cand AS (
-         SELECT cm.user_id FROM channel_members cm
-          WHERE cm.channel_id = ${channel}
-            AND NOT EXISTS (SELECT 1 FROM chat_sessions cs
-                             WHERE cs.channel_id = ${channel} AND cs.user_id = cm.user_id AND cs.state = 'ACTIVE')
-         UNION SELECT unnest(${mentioned}::bigint[])
-         UNION SELECT ${author}::bigint WHERE ${author}::bigint IS NOT NULL
-       ), notify_r AS (
-         SELECT u.id AS user_id, to_jsonb(u) AS usr,
-                EXISTS (SELECT 1 FROM user_sessions s WHERE s.user_id = u.id AND s.state = 'ACTIVE') AS online,
-                CASE WHEN u.id = ${author}::bigint THEN 'USER:REPLIED_TO:MESSAGE'
-                     WHEN u.id = ANY(${mentioned}::bigint[]) THEN 'USER:MENTIONED:USER'
-                     WHEN ${param(n.mentionedChannel !== undefined)}::boolean THEN 'USER:MENTIONED:CHANNEL'
-                     WHEN ${sender}::bigint IS NULL THEN 'SYSTEM:SENT:MESSAGE'
-                     ELSE 'USER:SENT:MESSAGE' END AS kind
-           FROM notify_cand JOIN users u ON u.id = notify_cand.user_id
-          WHERE u.application_id = ${app} AND u.deleted_time IS NULL AND u.id IS DISTINCT FROM ${sender}::bigint
-       ), notify_ins AS (
-         INSERT INTO notifications (application_id, user_id, channel_id, title, body, data)
-         SELECT ${app}, r.user_id, ${channel}, (${param(JSON.stringify(titles))}::jsonb)->>r.kind, ${param(body)},
-                jsonb_build_object('type', r.kind, 'channelId', ${channel}::bigint, 'message', ${messageSql})
-                || CASE r.kind WHEN 'USER:MENTIONED:CHANNEL' THEN jsonb_build_object('mentionedChannel', ${param(n.mentionedChannel ? JSON.stringify(n.mentionedChannel) : null)}::jsonb)
-                               WHEN 'USER:REPLIED_TO:MESSAGE' THEN jsonb_build_object('parent', ${param(n.parent ? JSON.stringify(n.parent) : null)}::jsonb)
-                               ELSE '{}'::jsonb END
-           FROM notify_r r ORDER BY r.user_id
-         RETURNING id, user_id, title, body, data, muted, created_time
-       )`;
-    const select = `SELECT notify_ins.*, r.usr, r.online FROM notify_ins JOIN notify_r r ON r.user_id = notify_ins.user_id ORDER BY notify_ins.id`;
-    return { ctes, select };
   }
 
   /** The `user.received.notification` events of the rows `plan`'s SELECT returned. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ChatEventPayload, Envelope, Keys } from '@chatfn/contracts';
+import { ChatEventPayload, Keys } from '@chatfn/contracts';
 import { EventStore, NewEvent } from '@chatfn/event-store';
 import { MessageBus, PublishOptions } from '@chatfn/messaging';
 import { toWire } from '../channels/wire-format';
@@ -61,40 +61,25 @@ export class ChatEventRecorder {
   }
 
   /**
-   * Records several events in order (e.g. a message and the notifications it causes): one statement per run of
-   * consecutive events on the same stream (a message and its notifications: one), each appending the run and
-   * enqueueing its envelopes, so the outbox keeps the given order. Returns the event ids.
+   * Records several events in order (e.g. a batch of messages and the notifications they cause) with one statement:
+   * each event goes to the end of its stream and its envelope to the outbox, in the given order, so each key's
+   * envelopes keep their order. Returns the event ids.
    */
   async recordAll(manager: EntityManager, events: ChatEventInput[], opts: PublishOptions = {}): Promise<string[]> {
-    const ids: string[] = [];
-    let stream: string | undefined;
-    let batch: NewEvent[] = [];
-    let envelopes: Envelope[] = [];
-    const flush = async () => {
-      if (stream !== undefined && batch.length > 0) await this.store.append(manager, stream, 'any', batch, { enqueue: envelopes });
-      batch = [];
-      envelopes = [];
-    };
-    for (const e of events) {
+    const rows = events.map((e) => {
       const payload: ChatEventPayload = { applicationId: e.applicationId, type: e.type, depth: e.depth, data: wireData(e.data) };
       if (e.channelId !== undefined) payload.channelId = e.channelId;
       if (e.userId !== undefined) payload.userId = e.userId;
       const key = e.channelId !== undefined ? Keys.channel(e.applicationId, e.channelId) : Keys.application(e.applicationId);
       const envelope = this.bus.envelope('chat.event.recorded.v1', payload, { ...opts, key });
-      const s = streamOf(e);
-      if (s !== stream) {
-        await flush();
-        stream = s;
-      }
-      batch.push({
+      const event: NewEvent = {
         type: e.type,
         data: payload,
         metadata: { eventId: envelope.eventId, correlationId: envelope.correlationId, occurredAt: envelope.occurredAt },
-      });
-      envelopes.push(envelope);
-      ids.push(envelope.eventId);
-    }
-    await flush();
-    return ids;
+      };
+      return { streamId: streamOf(e), event, envelope };
+    });
+    await this.store.appendAny(manager, rows);
+    return rows.map((r) => r.envelope.eventId);
   }
 }
