@@ -15,8 +15,11 @@ export interface RunRequest {
   invocationId: string;
   /** Identifies a handler version (e.g. `fn:12:v3`); its module instance is cached and keeps its state. */
   versionKey: string;
-  /** Compiled CommonJS JavaScript that defines `handleEvent(event, context)`. */
-  script: string;
+  /**
+   * Compiled CommonJS JavaScript that defines `handleEvent(event, context)`. May be left out when this runner already
+   * loaded `versionKey` (the host's channel sends each version's script once).
+   */
+  script?: string;
   event: Record<string, unknown>;
   /** Depth of the chat event; SDK calls of this invocation carry `X-Chatfn-Event-Depth: depth + 1`. */
   depth: number;

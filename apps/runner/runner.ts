@@ -15,6 +15,11 @@
  *   POST /oauth/token     client-credentials token endpoint for the function's own SDK clients (see below)
  * Every call except /oauth/token needs `Authorization: Bearer <CHATFN_RUNNER_TOKEN>`.
  *
+ * Channel (process driver): with CHATFN_RUNNER_CHANNEL=<fd> the host also talks over that inherited socket pair,
+ * NDJSON both ways — `{"id":N,"op":"run"|"init","body":{...}}` in, `{"id":N,"reply":RunnerReply}` out, replies in any
+ * order — which costs a fraction of an HTTP exchange. The channel closing (the host is gone) ends the runner.
+ * A run may leave out `script` when this runner already loaded `versionKey` (the host knows what it sent).
+ *
  * Credentials: the executor hands the runner a short-lived access token for its application with every call. The
  * runner gives user code a runner-local client id/secret (`CHATKITTY_CLIENT_ID/SECRET`) and points
  * `CHATKITTY_AUTHORIZATION_SERVICE_BASE_URL` at itself, so `new ChatKitty({...})` built from `process.env` works
@@ -25,6 +30,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import Module from 'node:module';
+import { Socket } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { format } from 'node:util';
 import vm from 'node:vm';
@@ -57,6 +63,7 @@ const host = process.env.CHATFN_RUNNER_HOST ?? '127.0.0.1';
 const wantedPort = Number(process.env.CHATFN_RUNNER_PORT ?? 0);
 /** Top-level packages user code may require (the base runtime is the installation's own node_modules); all if unset. */
 const runtimePackages = process.env.CHATFN_RUNTIME_PACKAGES?.split(',').filter(Boolean);
+const channelFd = Number(process.env.CHATFN_RUNNER_CHANNEL ?? '');
 for (const k of Object.keys(process.env)) if (k.startsWith('CHATFN_')) delete process.env[k];
 
 const clientId = `chatfn-runner-${applicationId}`;
@@ -175,9 +182,12 @@ function evaluate(script: string, filename: string): unknown {
   return fn.call(mod.exports, mod.exports, userRequire, mod, join(runtimeDir, filename), runtimeDir);
 }
 
-function loadVersion(key: string, script: string): Handler {
+function loadVersion(key: string, script: string | undefined): Handler {
   const cached = versions.get(key);
-  if (cached && cached.script === script) return cached.handler;
+  if (cached && (script === undefined || cached.script === script)) return cached.handler;
+  if (script === undefined) {
+    throw Object.assign(new Error(`version ${key} is not loaded in this runner and came without its script`), { name: 'RunnerProtocolError' });
+  }
   const hash = createHash('sha256').update(script).digest('hex');
   if (cached && cached.hash === hash) return cached.handler;
   const handler = evaluate(script, `${key.replace(/[^\w.-]/g, '_')}.js`);
@@ -455,6 +465,52 @@ server.listen(wantedPort, host, () => {
   process.env.CHATKITTY_AUTHORIZATION_SERVICE_BASE_URL = `http://127.0.0.1:${port}`;
   process.stdout.write(`${JSON.stringify({ event: 'ready', port, pid: process.pid })}\n`);
 });
+
+// ---- channel (process driver) -------------------------------------------------------------------------------------
+
+if (Number.isInteger(channelFd) && channelFd > 2) {
+  const channel = new Socket({ fd: channelFd, readable: true, writable: true });
+  channel.setEncoding('utf8');
+  let corked = false;
+  const reply = (id: unknown, body: RunnerReply) => {
+    // Replies finishing in one turn of the event loop leave in one write.
+    if (!corked) {
+      corked = true;
+      channel.cork();
+      process.nextTick(() => {
+        corked = false;
+        channel.uncork();
+      });
+    }
+    channel.write(`${JSON.stringify({ id, reply: body })}\n`);
+  };
+  const handle = (line: string) => {
+    let msg: { id?: unknown; op?: string; body?: RunRequest & InitRequest };
+    try {
+      msg = JSON.parse(line) as typeof msg;
+    } catch (e) {
+      realStderrWrite(`[runner] invalid channel message: ${String(e)}\n`);
+      return;
+    }
+    const body = msg.body ?? ({} as RunRequest & InitRequest);
+    void (msg.op === 'init' ? init(body) : run(body))
+      .catch((e: unknown) => ({ status: 'FAILED' as const, error: serialiseError(e), logs: '', durationMs: 0 }))
+      .then((r) => reply(msg.id, r));
+  };
+  let buf = '';
+  channel.on('data', (chunk: string) => {
+    buf += chunk;
+    let start = 0;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', start)) {
+      handle(buf.slice(start, nl));
+      start = nl + 1;
+    }
+    buf = start === 0 ? buf : buf.slice(start);
+  });
+  // The host is gone (or closed the channel): nothing will ask this runner anything again.
+  channel.on('close', () => realExit(0));
+  channel.on('error', () => realExit(0));
+}
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {

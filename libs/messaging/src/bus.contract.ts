@@ -173,6 +173,68 @@ export function runBusContract(name: string, makeBus: () => Promise<MessageBus>,
       expect(deliveries).toEqual([first.eventId, first.eventId, first.eventId, second.eventId]);
     });
 
+    it('hands a batch subscriber what is available at once, each key in order, none twice, no batch over maxBatch', async () => {
+      const run = uid();
+      const keys = range(4).map((n) => `k-${run}-${n}`);
+      const perKey = 30;
+      const seen = new Map<string, number[]>();
+      const sizes: number[] = [];
+      const first = gate();
+      let calls = 0;
+      keep(
+        await bus.subscribeBatch(
+          CHAT,
+          `g-${run}`,
+          async (envs) => {
+            sizes.push(envs.length);
+            // The first batch waits until everything is published, so a backlog builds behind it.
+            if (calls++ === 0) await first.opened;
+            for (const env of envs) if (mine(env, run)) seen.set(env.key, [...(seen.get(env.key) ?? []), env.payload.data.n as number]);
+          },
+          { maxBatch: 25 },
+        ),
+      );
+
+      await bus.publishEnvelopes(keys.map((key) => bus.envelope(CHAT, chatEvent(run, 0), { key })));
+      await waitFor(() => calls > 0, waitMs);
+      await bus.publishEnvelopes(range(perKey - 1).flatMap((n) => keys.map((key) => bus.envelope(CHAT, chatEvent(run, n + 1), { key }))));
+      first.open();
+
+      await waitFor(() => keys.every((key) => seen.get(key)?.length === perKey), waitMs);
+      for (const key of keys) expect(seen.get(key)).toEqual(range(perKey));
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(25);
+    });
+
+    it('redelivers the whole batch whose handler threw, and nothing of a batch that succeeded', async () => {
+      const run = uid();
+      const key = `k-${run}`;
+      const attempts: string[][] = [];
+      const handled: string[] = [];
+      let failuresLeft = 1;
+      keep(
+        await bus.subscribeBatch(CHAT, `g-${run}`, async (envs) => {
+          const ids = envs.filter((env) => mine(env, run)).map((env) => env.eventId);
+          if (ids.length === 0) return;
+          attempts.push(ids);
+          if (failuresLeft-- > 0) throw new Error('transient failure (expected by the test)');
+          handled.push(...ids);
+        }),
+      );
+
+      const sent = range(3).map((n) => bus.envelope(CHAT, chatEvent(run, n), { key }));
+      await bus.publishEnvelopes(sent);
+      await waitFor(() => handled.length >= 3, waitMs);
+      // A later message shows that the handled ones were not delivered again.
+      const later = await bus.publish(CHAT, chatEvent(run, 3), { key });
+      await waitFor(() => handled.includes(later.eventId), waitMs);
+
+      expect(handled).toEqual([...sent.map((e) => e.eventId), later.eventId]);
+      // The failed batch came again from its first message.
+      expect(attempts[1][0]).toBe(attempts[0][0]);
+      expect(attempts[0][0]).toBe(sent[0].eventId);
+    });
+
     it('replays the retained messages to a new group subscribing from the beginning', async () => {
       // A rarely used topic: a group reading from the beginning reads its whole history.
       const run = uid();

@@ -15,6 +15,11 @@ export class Fifo<T> {
     return this.items[this.head];
   }
 
+  /** The first `n` items (fewer when shorter), left in the queue. */
+  peekMany(n: number): T[] {
+    return this.items.slice(this.head, this.head + n) as T[];
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -1,7 +1,7 @@
 import { redeliveryDelayMs, errorMessage } from './backoff';
 import { BoundedLog, LogEntry } from './bounded-log';
 import { Fifo } from './fifo';
-import { MessageHandler, Subscription } from './message-bus';
+import { BatchHandler, Subscription } from './message-bus';
 
 /** A lane handling a run of several keys' messages keeps the event loop responsive by yielding this often. */
 const YIELD_EVERY = 64;
@@ -25,8 +25,10 @@ export class GroupMember implements Subscription {
 
   constructor(
     private readonly group: InProcessGroup,
-    readonly handler: MessageHandler<unknown>,
+    readonly handler: BatchHandler<unknown>,
     readonly concurrency: number,
+    /** Messages of one key handed over at once (1 for `subscribe`). */
+    readonly maxBatch: number,
   ) {}
 
   close(): Promise<void> {
@@ -47,8 +49,9 @@ export class GroupMember implements Subscription {
 
 /**
  * A consumer group on one topic of the in-process bus. Each message is queued on its key's lane; a lane is owned by
- * one member (chosen by a hash of the key) and delivered strictly in order, while up to `concurrency` lanes per
- * member run at once. A failed delivery is retried after a backoff, and the lane's later messages wait for it.
+ * one member (chosen by a hash of the key) and delivered strictly in order — one message at a time, or for a batch
+ * subscriber the lane's backlog (up to `maxBatch`) at once — while up to `concurrency` lanes per member run at once.
+ * A failed delivery is retried after a backoff, and the lane's later messages wait for it.
  * Like a Kafka group, a group whose members all left remembers where it stopped and resumes there from the log.
  */
 export class InProcessGroup {
@@ -67,8 +70,8 @@ export class InProcessGroup {
     private readonly isHalted: () => boolean,
   ) {}
 
-  join(handler: MessageHandler<unknown>, concurrency: number, fromBeginning: boolean): GroupMember {
-    const member = new GroupMember(this, handler, Math.max(1, Math.floor(concurrency)));
+  join(handler: BatchHandler<unknown>, concurrency: number, fromBeginning: boolean, maxBatch = 1): GroupMember {
+    const member = new GroupMember(this, handler, Math.max(1, Math.floor(concurrency)), Math.max(1, Math.floor(maxBatch)));
     this.members.push(member);
     if (this.members.length > 1) return member;
 
@@ -174,13 +177,14 @@ export class InProcessGroup {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
+        const batch = lane.pending.peekMany(member.maxBatch);
         try {
-          await member.handler(entry.envelope);
+          await member.handler(batch.map((e) => e.envelope));
         } catch (err) {
           this.retryLater(lane, entry, err);
           return;
         }
-        lane.pending.shift();
+        for (let i = 0; i < batch.length; i++) lane.pending.shift();
         lane.failures = 0;
       }
     } finally {

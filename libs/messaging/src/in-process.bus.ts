@@ -3,7 +3,7 @@ import { errorMessage } from './backoff';
 import { BoundedLog } from './bounded-log';
 import { assertCatalogueTopic } from './catalogue';
 import { InProcessGroup } from './in-process-group';
-import { MessageBus, MessageHandler, MessagingError, SubscribeOptions, Subscription } from './message-bus';
+import { BatchHandler, MessageBus, MessagingError, RawSubscribeOptions, Subscription } from './message-bus';
 import { PendingRequests } from './pending-requests';
 
 export interface InProcessBusOptions {
@@ -82,8 +82,8 @@ export class InProcessMessageBus extends MessageBus {
   protected async subscribeRaw(
     topic: string,
     group: string,
-    handler: MessageHandler<unknown>,
-    opts: SubscribeOptions,
+    handler: BatchHandler<unknown>,
+    opts: RawSubscribeOptions,
   ): Promise<Subscription> {
     this.assertNotStopped();
     const state = this.topic(topic);
@@ -92,7 +92,7 @@ export class InProcessMessageBus extends MessageBus {
       consumerGroup = new InProcessGroup(topic, group, state.log, () => this.state === 'stopping' || this.state === 'stopped');
       state.groups.set(group, consumerGroup);
     }
-    return consumerGroup.join(handler, opts.concurrency ?? DEFAULT_CONCURRENCY, opts.fromBeginning ?? false);
+    return consumerGroup.join(handler, opts.concurrency ?? DEFAULT_CONCURRENCY, opts.fromBeginning ?? false, opts.maxBatch);
   }
 
   protected requestRaw(envelope: Envelope, deadlineMs: number): Promise<unknown> {

@@ -1,15 +1,18 @@
+import { Envelope } from '@chatfn/contracts';
 import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage, redeliveryDelayMs } from './backoff';
 import { decodeEnvelope } from './kafka-codec';
 import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
-import { MessageHandler, Subscription } from './message-bus';
+import { BatchHandler, Subscription } from './message-bus';
 
 export interface KafkaSubscriptionParams {
   kafka: Kafka;
   admin: Admin;
   topic: string;
   group: string;
-  handler: MessageHandler<unknown>;
+  handler: BatchHandler<unknown>;
+  /** Messages of one partition handed to the handler at once (1 for `subscribe`). */
+  maxBatch: number;
   fromBeginning: boolean;
   concurrency: number;
   tuning: ConsumerTuning;
@@ -20,7 +23,8 @@ const HEARTBEAT_TICK_MS = 1000;
 
 /**
  * One consumer-group member on one topic. Partitions are handled in parallel (up to `concurrency`), each one's
- * messages in order; an offset is committed only after its handler succeeded.
+ * messages in order — one at a time, or for a batch subscriber up to `maxBatch` of a fetch at once; an offset is
+ * committed only after the handler of its message (its batch) succeeded.
  *
  * A failing handler does not block the consumer: its partition is paused without resolving the failed offset and
  * resumed after a backoff, so the next fetch starts again at that message (the partition's later messages, its key's
@@ -84,26 +88,31 @@ export class KafkaSubscription implements Subscription {
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     this.busy.add(heartbeat);
+    const { handler, maxBatch } = this.params;
     try {
-      for (const message of batch.messages) {
+      const messages = batch.messages;
+      for (let start = 0; start < messages.length; start += maxBatch) {
         if (!isRunning() || isStale()) return;
-        let envelope;
-        try {
-          envelope = decodeEnvelope(batch.topic, message);
-        } catch (err) {
-          // Not an envelope: it can never be handled, so it must not block its partition.
-          this.reportUndecodable(`${batch.topic}/${batch.partition}@${message.offset}`, err);
-        }
-        if (envelope) {
+        const chunk = messages.slice(start, start + maxBatch);
+        const envelopes: Envelope[] = [];
+        for (const message of chunk) {
           try {
-            await this.params.handler(envelope);
+            envelopes.push(decodeEnvelope(batch.topic, message));
           } catch (err) {
-            this.retryLater(batch.partition, message.offset, envelope.eventId, pause, err);
+            // Not an envelope: it can never be handled, so it must not block its partition.
+            this.reportUndecodable(`${batch.topic}/${batch.partition}@${message.offset}`, err);
+          }
+        }
+        if (envelopes.length > 0) {
+          try {
+            await handler(envelopes);
+          } catch (err) {
+            this.retryLater(batch.partition, chunk[0].offset, envelopes[0].eventId, pause, err);
             return;
           }
         }
         this.failures.delete(batch.partition);
-        resolveOffset(message.offset);
+        resolveOffset(chunk[chunk.length - 1].offset);
       }
     } finally {
       this.busy.delete(heartbeat);

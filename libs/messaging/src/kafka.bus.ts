@@ -9,7 +9,7 @@ import { KAFKA_LOG_LEVEL, kafkaLogCreator } from './kafka-logger';
 import { BatchingProducer } from './kafka-producer';
 import { KafkaResponder } from './kafka-responder';
 import { KafkaSubscription } from './kafka-subscription';
-import { MessageBus, MessageHandler, MessagingError, SubscribeOptions, Subscription } from './message-bus';
+import { BatchHandler, MessageBus, MessagingError, RawSubscribeOptions, Subscription } from './message-bus';
 import { PendingRequests } from './pending-requests';
 
 export interface KafkaBusConfig {
@@ -170,8 +170,8 @@ export class KafkaMessageBus extends MessageBus {
   protected async subscribeRaw(
     topic: string,
     group: string,
-    handler: MessageHandler<unknown>,
-    opts: SubscribeOptions,
+    handler: BatchHandler<unknown>,
+    opts: RawSubscribeOptions,
   ): Promise<Subscription> {
     const { kafka, admin } = this.open();
     const subscription = await KafkaSubscription.open({
@@ -180,6 +180,7 @@ export class KafkaMessageBus extends MessageBus {
       topic,
       group,
       handler,
+      maxBatch: opts.maxBatch,
       fromBeginning: opts.fromBeginning ?? false,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       tuning: this.subscriptionTuning,

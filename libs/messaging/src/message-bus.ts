@@ -14,6 +14,8 @@ import {
 } from '@chatfn/contracts';
 
 export type MessageHandler<P> = (envelope: Envelope<P>) => Promise<void>;
+/** Handles a batch: each key's messages in publish order; resolving commits the batch, throwing redelivers all of it. */
+export type BatchHandler<P> = (envelopes: Envelope<P>[]) => Promise<void>;
 export type RequestHandler<T extends RequestTopic> = (
   envelope: Envelope<RequestPayloads[T]>,
 ) => Promise<ReplyPayloads[T]>;
@@ -24,6 +26,18 @@ export interface SubscribeOptions {
   /** How many keys (partitions for Kafka) are handled at once; one key is always handled in order. Default 8. */
   concurrency?: number;
 }
+
+export interface BatchSubscribeOptions extends SubscribeOptions {
+  /** Largest batch handed to the handler (default 500). */
+  maxBatch?: number;
+}
+
+/** What a transport implements: `subscribe` is `subscribeBatch` with batches of one. */
+export interface RawSubscribeOptions extends SubscribeOptions {
+  maxBatch: number;
+}
+
+const DEFAULT_MAX_BATCH = 500;
 
 export interface PublishOptions extends EnvelopeOptions {
   /** The message being handled that caused this one: propagates correlation id and trace context. */
@@ -56,6 +70,9 @@ export class MessagingError extends Error {
  * - `publish` — at-least-once; messages with one key reach each consumer group in publish order.
  * - `subscribe` — consumer groups: each group gets every message once per member set, spread across the group's
  *   members; a handler that throws gets the same message again after a backoff (the key's later messages wait).
+ * - `subscribeBatch` — the same, but the handler gets what is available at once as one batch (one Kafka partition's
+ *   fetch, one in-process key's backlog), each key's messages in order; its position is committed after the handler
+ *   resolved, and a throw redelivers the whole batch after a backoff. For work that is cheaper in bulk.
  * - `request`/`respond` — request-reply with a deadline; replies come back on the requester's own reply channel.
  * Payloads are validated against the topic's schema on publish and parsed again at the consumer's edge.
  */
@@ -73,8 +90,8 @@ export abstract class MessageBus {
   protected abstract subscribeRaw(
     topic: string,
     group: string,
-    handler: MessageHandler<unknown>,
-    opts: SubscribeOptions,
+    handler: BatchHandler<unknown>,
+    opts: RawSubscribeOptions,
   ): Promise<Subscription>;
 
   protected abstract requestRaw(envelope: Envelope, deadlineMs: number): Promise<unknown>;
@@ -110,21 +127,47 @@ export abstract class MessageBus {
     handler: MessageHandler<TopicPayloads[T]>,
     opts: SubscribeOptions = {},
   ): Promise<Subscription> {
-    const schema = TOPICS[topic];
     return this.subscribeRaw(
       topic,
       group,
-      async (env) => {
-        const parsed = schema.safeParse(env.payload);
-        if (!parsed.success) {
-          // A message that cannot be parsed will never succeed: skip it rather than block the key forever.
-          console.error(`[bus] dropping invalid ${topic} message ${env.eventId}: ${parsed.error.message}`);
-          return;
-        }
-        await handler({ ...env, payload: parsed.data as TopicPayloads[T] });
+      async (envs) => {
+        const env = this.parsed(topic, envs[0]);
+        if (env) await handler(env);
       },
-      opts,
+      { ...opts, maxBatch: 1 },
     );
+  }
+
+  subscribeBatch<T extends Topic>(
+    topic: T,
+    group: string,
+    handler: BatchHandler<TopicPayloads[T]>,
+    opts: BatchSubscribeOptions = {},
+  ): Promise<Subscription> {
+    return this.subscribeRaw(
+      topic,
+      group,
+      async (envs) => {
+        const batch: Envelope<TopicPayloads[T]>[] = [];
+        for (const env of envs) {
+          const parsed = this.parsed(topic, env);
+          if (parsed) batch.push(parsed);
+        }
+        if (batch.length > 0) await handler(batch);
+      },
+      { ...opts, maxBatch: Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_MAX_BATCH)) },
+    );
+  }
+
+  /** The envelope with its payload parsed at the consumer's edge, or undefined (logged) when it does not parse. */
+  private parsed<T extends Topic>(topic: T, env: Envelope): Envelope<TopicPayloads[T]> | undefined {
+    const parsed = TOPICS[topic].safeParse(env.payload);
+    if (!parsed.success) {
+      // A message that cannot be parsed will never succeed: skip it rather than block the key forever.
+      console.error(`[bus] dropping invalid ${topic} message ${env.eventId}: ${parsed.error.message}`);
+      return undefined;
+    }
+    return { ...env, payload: parsed.data as TopicPayloads[T] };
   }
 
   async request<T extends RequestTopic>(

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { runnerScriptPath } from '../../../runner/runner-script';
 import type { RunRequest } from '../../../runner/runner.protocol';
 import { RunnerHandle, RuntimeSpec } from './executor-driver';
 import { ProcessExecutorDriver } from './process-executor.driver';
@@ -152,5 +155,38 @@ describe('ProcessExecutorDriver + runner', () => {
     const reply = await run('async function handleEvent() { const a = []; for (;;) a.push(new Array(1e5).fill(Math.random())); }', { timeoutMs: 10_000 }, bomb);
     expect(reply).toMatchObject({ status: 'FAILED', error: { name: 'RunnerCrashedError', message: expect.stringContaining('out of memory') } });
     expect(bomb.alive).toBe(false);
+  });
+
+  it('answers many concurrent runs of one version, each with its own event, and a version that fails to load fails every time', async () => {
+    const script = 'let n = 0; async function handleEvent(e) { n++; return { i: e.i, n }; }';
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => run(script, { versionKey: 'fn:9:v1', event: { i } })),
+    );
+    expect(replies.map((r) => (r.result as { i: number }).i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(Math.max(...replies.map((r) => (r.result as { n: number }).n))).toBe(200);
+    // Later runs of a loaded version travel without the script and still find it.
+    expect((await run(script, { versionKey: 'fn:9:v1', event: { i: -1 } })).result).toEqual({ i: -1, n: 201 });
+    for (let i = 0; i < 2; i++) {
+      expect(await run('const notAHandler = 1;', { versionKey: 'fn:10:v1' })).toMatchObject({ status: 'FAILED', error: { name: 'InvalidHandlerError' } });
+    }
+    expect(await run('throw new Error("at load");', { versionKey: 'fn:11:v1' })).toMatchObject({ status: 'FAILED', error: { message: 'at load' } });
+    expect(await run('throw new Error("at load");', { versionKey: 'fn:11:v1' })).toMatchObject({ status: 'FAILED', error: { message: 'at load' } });
+  });
+
+  it('ends a runner whose host went away (its channel closed)', async () => {
+    const child = spawn(process.execPath, [runnerScriptPath()], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { CHATFN_RUNNER_TOKEN: 'x', CHATFN_RUNNER_CHANNEL: '3', CHATFN_RUNTIME_DIR: RUNTIME_DIR },
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((r) => child.stdout!.once('data', () => r())); // its ready line
+    // A run over the channel works...
+    const channel = child.stdio[3] as unknown as Duplex;
+    const reply = new Promise<string>((r) => channel.once('data', (c: Buffer) => r(c.toString())));
+    channel.write(`${JSON.stringify({ id: 1, op: 'run', body: { invocationId: 'o', versionKey: 'v', script: 'async function handleEvent() { return 5; }', event: {}, depth: 0, timeoutMs: 1000 } })}\n`);
+    expect(JSON.parse(await reply)).toMatchObject({ id: 1, reply: { status: 'SUCCEEDED', result: 5 } });
+    // ...and closing it (what the host's death does) ends the runner.
+    channel.destroy();
+    expect(await exited).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { runnerScriptPath } from '../../../runner/runner-script';
 import { ExecutorDriver, RunnerHandle, RuntimeSpec } from './executor-driver';
 import { RunnerConnection } from './runner-connection';
@@ -48,6 +49,9 @@ class ProcessRunner extends RunnerConnection {
           clearTimeout(timer);
           this.child.stdout?.removeListener('data', onData);
           this.child.stdout?.resume(); // later output (process.stdout.write by user code) is discarded
+          // Runs and init go over the inherited socket pair (fd 3); HTTP stays for the SDK's token requests.
+          const channel = this.child.stdio[3] as Duplex | null | undefined;
+          if (channel) this.useChannel(channel);
           resolve();
         } catch (e) {
           fail(e as Error);
@@ -98,12 +102,13 @@ export class ProcessExecutorDriver extends ExecutorDriver {
       CHATFN_RUNNER_TOKEN: token,
       CHATFN_RUNNER_PORT: '0',
       CHATFN_RUNNER_HOST: '127.0.0.1',
+      CHATFN_RUNNER_CHANNEL: '3',
       CHATFN_RUNTIME_DIR: spec.directory,
       ...(spec.packages ? { CHATFN_RUNTIME_PACKAGES: spec.packages.join(',') } : {}),
       CHATFN_APPLICATION_ID: String(spec.applicationId),
       CHATFN_CHAT_BASE_URL: spec.chatBaseUrl,
     });
-    const child = spawn(process.execPath, args, { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     if (child.pid) {
       try {
         setPriority(child.pid, 10);
