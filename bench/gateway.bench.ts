@@ -288,6 +288,7 @@ async function main(): Promise<void> {
   const { ChannelsService } = require('../apps/chat/src/channels/channels.service') as typeof import('../apps/chat/src/channels/channels.service');
   const { MessagesService } = require('../apps/chat/src/messages/messages.service') as typeof import('../apps/chat/src/messages/messages.service');
   const { GatewayServer } = require('../apps/chat/src/gateway/gateway.server') as typeof import('../apps/chat/src/gateway/gateway.server');
+  const { TopicHub } = require('../apps/chat/src/gateway/topic-hub') as typeof import('../apps/chat/src/gateway/topic-hub');
   const { benchDatabase } = require('./bench-postgres') as typeof import('./bench-postgres');
   const { freePortForBench } = require('./bench-port') as typeof import('./bench-port');
 
@@ -356,6 +357,14 @@ async function main(): Promise<void> {
             committed.set(Number(m.id), now());
             return m;
           };
+          // When the live consumer hands a message to the hub: splits fan-out into bus and sockets.
+          const atHub = new Map<number, number>();
+          const hub = svc.app.get(TopicHub, { strict: false });
+          const publish = hub.publish.bind(hub);
+          hub.publish = (applicationId, topic, type, resource, skip) => {
+            if (type === 'channel.message.created') atHub.set(Number((resource as { id: number }).id), now());
+            return publish(applicationId, topic, type, resource, skip);
+          };
           const c = await clients.run({ cmd: 'connect', ...base, n: CLIENTS, prefix: `fan-${bus}` });
           const eld = monitorEventLoopDelay({ resolution: 10 });
           eld.enable();
@@ -365,18 +374,26 @@ async function main(): Promise<void> {
           const write = new Map<number, number>();
           const fan: number[] = [];
           const e2e: number[] = [];
+          const viaBus = new Map<number, number>();
+          const sockets: number[] = [];
           for (const [id, sentAt, receivedAt] of f.deliveries) {
             const at = committed.get(id);
-            if (at === undefined) continue;
+            const hubAt = atHub.get(id);
+            if (at === undefined || hubAt === undefined) continue;
             write.set(id, at - sentAt);
+            viaBus.set(id, hubAt - at);
             fan.push(receivedAt - at);
+            sockets.push(receivedAt - hubAt);
             e2e.push(receivedAt - sentAt);
           }
+          const b = [...viaBus.values()];
           const w = [...write.values()];
           const label = `${RATE} msg/s, ${c.connected} clients, ${CHANNELS} channels`;
           rows.push(
             { bus, measure: `write path p50 / p99 (SEND → committed), ${label}`, value: pct(w, 50), unit: 'ms', note: `p99 ${pct(w, 99)} ms, ${w.length} messages` },
             { bus, measure: `fan-out p50 / p99 (committed → received)`, value: pct(fan, 50), unit: 'ms', note: `p99 ${pct(fan, 99)} ms, max ${pct(fan, 100)} ms` },
+            { bus, measure: `  of which outbox + bus (committed → gateway hub)`, value: pct(b, 50), unit: 'ms', note: `p99 ${pct(b, 99)} ms` },
+            { bus, measure: `  of which gateway → client (hub → received)`, value: pct(sockets, 50), unit: 'ms', note: `p99 ${pct(sockets, 99)} ms` },
             { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
             { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +(eld.percentile(50) / 1e6).toFixed(1), unit: 'ms', note: `p99 ${(eld.percentile(99) / 1e6).toFixed(1)} ms, load ${loadAfter}` },
             { bus, measure: 'messages sent / error frames', value: f.sent, unit: 'messages', note: `${f.errors} error frames, ${c.failed} connect failures, warm-up ${Math.round(f.warmupMs)} ms` },
