@@ -13,7 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,6 +44,12 @@ interface Row {
   dbQueriesPerReq: number;
   /** Busy time of the server's event loop per request (ms): its CPU cost, inflated when the machine is loaded. */
   serverLoopMsPerReq: number;
+  /**
+   * CPU time per request (ms, user + system), which load on the machine does not inflate: of this process (the
+   * server's threads and the load worker's HTTP client), and of every PostgreSQL process.
+   */
+  nodeCpuMsPerReq: number;
+  pgCpuMsPerReq: number;
   meetsTarget?: boolean;
 }
 
@@ -174,9 +180,18 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
     const run = async (kind: LoadSpec['kind'], total: number, concurrency: number) => {
       const q0 = queries.count;
       const elu0 = performance.eventLoopUtilization();
+      const cpu0 = process.cpuUsage();
+      const pg0 = postgresCpuMs();
       const r = await inWorker({ kind, total, concurrency, port, channels, auth });
       const elu = performance.eventLoopUtilization(elu0);
-      return { ...r, dbQueriesPerReq: round((queries.count - q0) / total), serverLoopMsPerReq: round(elu.active / total) };
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        ...r,
+        dbQueriesPerReq: round((queries.count - q0) / total),
+        serverLoopMsPerReq: round(elu.active / total),
+        nodeCpuMsPerReq: round((cpu.user + cpu.system) / 1000 / total),
+        pgCpuMsPerReq: round((postgresCpuMs() - pg0) / total),
+      };
     };
     // Warm up both routes (JIT, prepared statements, pool), then measure baseline and send back to back.
     await run('noop', Math.min(2000, N), CONCURRENCY);
@@ -195,6 +210,25 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** CPU time (ms) used so far by every running PostgreSQL process of the machine (from /proc; 0 where unreadable). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const f = stat.slice(close + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
+}
+const CLOCK_TICKS_PER_SEC = 100;
 
 /** Counts the queries of every `pg` client of this process (the server's pool, the outbox relay, ...). */
 const queries = { count: 0 };

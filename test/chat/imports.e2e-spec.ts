@@ -142,7 +142,7 @@ describe('importChannels', () => {
     // As if the job had crashed between creating each channel and recording its key: the keyed unnamed channel
     // got a name derived from its key, so the re-run finds it instead of creating a second one.
     const { data: privates } = await kitty.ChannelsApi.listChannels(0, 100, undefined, 'PRIVATE');
-    expect(privates._embedded!.channels![0].name).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect((privates._embedded!.channels![0] as { name?: string }).name).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     await server.app.get(DataSource).query(`DELETE FROM import_keys WHERE application_id = $1 AND kind = 'channel'`, [appId]);
     await finished(kitty.ImportsApi.importChannels(file(items, 'channels.json')));
     expect((await kitty.ChannelsApi.listChannels(0, 100)).data.page!.total_elements).toBe(before);

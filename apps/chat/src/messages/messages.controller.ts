@@ -12,7 +12,7 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { MultipartFileInterceptor } from '../files/multipart-file.interceptor';
 import type { Request } from 'express';
 import { AppId, ApplicationAuthGuard, PageQuerySchema, parseInput } from '@chatfn/platform';
 import { toApplicationResource } from '../applications/application.mapper';
@@ -88,7 +88,7 @@ export class MessagesController {
   ) {}
 
   @Post('channels/:id/messages')
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
+  @UseInterceptors(MultipartFileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
   async send(
     @AppId() app: number,
     @Param('id') cid: string,

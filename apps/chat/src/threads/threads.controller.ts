@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { MultipartFileInterceptor } from '../files/multipart-file.interceptor';
 import type { Request } from 'express';
 import { AppId, ApplicationAuthGuard, parseInput } from '@chatfn/platform';
 import { KeystrokesSchema } from '../channels/channels.schema';
@@ -49,7 +49,7 @@ export class ThreadsController {
   }
 
   @Post(':id/messages')
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
+  @UseInterceptors(MultipartFileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
   async reply(
     @AppId() app: number,
     @Param('id') id: string,
