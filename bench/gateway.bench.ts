@@ -46,11 +46,15 @@ type Command =
   | { cmd: 'connect'; url: string; apiKey: string; n: number; channelIds: number[]; prefix: string }
   | { cmd: 'probe' }
   | { cmd: 'fanout'; rate: number; seconds: number; channelIds: number[] }
+  | { cmd: 'raw'; url: string; n: number }
+  | { cmd: 'rawCollect'; expected: number }
   | { cmd: 'closeAll' };
 type Reply =
   | { cmd: 'connect'; connected: number; failed: number; ms: number; firstError?: string }
   | { cmd: 'probe'; answered: number; heartbeats: number; held: number; ms: number }
   | { cmd: 'fanout'; deliveries: [number, number, number][]; sent: number; expected: number; errors: number; warmupMs: number }
+  | { cmd: 'raw'; connected: number }
+  | { cmd: 'rawCollect'; latencies: number[] }
   | { cmd: 'closeAll' };
 
 function frame(command: string, headers: Record<string, string>, body = ''): string {
@@ -139,6 +143,8 @@ class BenchClient {
 async function clientProcess(): Promise<void> {
   let clients: BenchClient[] = [];
   let url = '';
+  let rawSockets: WebSocket[] = [];
+  let rawLatencies: number[] = [];
   const reply = (r: Reply) => process.send!(r);
   const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
@@ -233,6 +239,31 @@ async function clientProcess(): Promise<void> {
           reply({ cmd: 'fanout', deliveries, sent, expected, errors: clients.reduce((n, k) => n + k.errors, 0), warmupMs });
           break;
         }
+        case 'raw': {
+          // Baseline: plain WebSocket clients of a bare `ws` server (no STOMP, no gateway, no bus).
+          rawLatencies = [];
+          rawSockets = await Promise.all(
+            Array.from({ length: c.n }, async () => {
+              const ws = new WebSocket(c.url, { perMessageDeflate: false });
+              ws.on('message', (data) => {
+                const t = now();
+                const m = /t=(\d+(?:\.\d+)?)/.exec(data.toString());
+                if (m) rawLatencies.push(t - Number(m[1]));
+              });
+              await new Promise((r) => ws.once('open', r));
+              return ws;
+            }),
+          );
+          reply({ cmd: 'raw', connected: rawSockets.length });
+          break;
+        }
+        case 'rawCollect': {
+          const deadline = now() + 10_000;
+          while (rawLatencies.length < c.expected && now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          for (const ws of rawSockets) ws.terminate();
+          reply({ cmd: 'rawCollect', latencies: rawLatencies });
+          break;
+        }
         case 'closeAll':
           for (const k of clients) k.ws.terminate();
           clients = [];
@@ -298,6 +329,7 @@ async function main(): Promise<void> {
   const clients = Clients.start();
   let broker: { brokers: string[]; stop(): void } | undefined;
   try {
+    if (CLIENTS > 0 && RATE > 0) rows.push(...(await rawBaseline(clients, await freePortForBench())));
     for (const bus of BUSES) {
       if (bus === 'kafka') broker ??= await acquireBroker(freePortForBench);
       const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-gw-'));
@@ -419,6 +451,53 @@ async function main(): Promise<void> {
     JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), idle: IDLE, clients: CLIENTS, rate: RATE, channels: CHANNELS, seconds: SECONDS, rows }, null, 2),
   );
   process.exit(0);
+}
+
+/**
+ * The floor for "gateway → client": a bare `ws` server in this process sends frames of the same size to the same
+ * number of plain WebSocket clients, at the same rate and fan-out (CLIENTS / CHANNELS sockets per message).
+ */
+async function rawBaseline(clients: Clients, port: number): Promise<Row[]> {
+  const { WebSocketServer } = require('ws') as typeof import('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false });
+  const sockets: WebSocket[] = [];
+  wss.on('connection', (ws) => sockets.push(ws));
+  const c = await clients.run({ cmd: 'raw', url: `ws://127.0.0.1:${port}`, n: CLIENTS });
+  while (sockets.length < c.connected) await new Promise((r) => setTimeout(r, 10));
+  const groups = Array.from({ length: CHANNELS }, (_, g) => sockets.filter((_s, i) => i % CHANNELS === g));
+  const padding = 'p'.repeat(800);
+  let sent = 0;
+  let deliveries = 0;
+  let credit = 0;
+  const total = RATE * SECONDS;
+  await new Promise<void>((res) => {
+    const timer = setInterval(() => {
+      credit += RATE / 100;
+      while (credit >= 1 && sent < total) {
+        credit -= 1;
+        const body = JSON.stringify({ type: 'channel.message.created', version: 'v1', resource: { body: `t=${now().toFixed(3)}`, padding } });
+        const frameText = `MESSAGE\ndestination:/topic/channels/${sent % CHANNELS}/messages\ncontent-type:application/json\ncontent-length:${Buffer.byteLength(body)}\n\n${body}\0`;
+        for (const ws of groups[sent % CHANNELS]) ws.send(frameText);
+        deliveries += groups[sent % CHANNELS].length;
+        sent++;
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        res();
+      }
+    }, 10);
+  });
+  const r = await clients.run({ cmd: 'rawCollect', expected: deliveries });
+  await new Promise<void>((res) => wss.close(() => res()));
+  return [
+    {
+      bus: 'baseline',
+      measure: `bare ws server → client p50 / p99, ${RATE} msg/s to ${Math.round(CLIENTS / CHANNELS)} sockets each`,
+      value: pct(r.latencies, 50),
+      unit: 'ms',
+      note: `p99 ${pct(r.latencies, 99)} ms, ${r.latencies.length}/${deliveries} deliveries, load ${load()}`,
+    },
+  ];
 }
 
 /** KAFKA_BROKERS, or a broker started with scripts/infra/kafka-start.sh on free ports (stopped at the end). */
