@@ -68,6 +68,13 @@ describe('real-time gateway limits', () => {
     expect((await chunked.next((f) => f.command === 'ERROR')).body).toMatch(/larger than 2048 bytes/);
     await waitFor(() => chunked.closed, { what: 'the chunked oversize frame to close the connection' });
 
+    // a frame trickled one byte per WebSocket message (each would rescan the buffer: O(n²) CPU) is cut off early
+    const trickle = await connected('trickler');
+    trickle.send('SEND\ndestination:/application/channels/1.message\n');
+    for (let i = 0; i < 100; i++) trickle.send('h');
+    expect((await trickle.next((f) => f.command === 'ERROR')).body).toMatch(/split over more than 64 WebSocket messages/);
+    await waitFor(() => trickle.closed, { what: 'the trickled frame to close the connection' });
+
     const huge = await connected('huge');
     huge.send(`SEND\ndestination:/application/x\n\n${'z'.repeat(70_000)}\0`);
     await waitFor(() => huge.closed, { what: 'the oversize WebSocket message to close the connection' });

@@ -1,4 +1,4 @@
-import { serializeFrame, StompParser, StompProtocolError } from './stomp-frame';
+import { MAX_PARTS, serializeFrame, StompParser, StompProtocolError } from './stomp-frame';
 
 describe('StompParser', () => {
   it('parses CONNECT as sent by @chatkitty/core 2.106.2 (headers not unescaped)', () => {
@@ -19,6 +19,26 @@ describe('StompParser', () => {
     expect(frames[0].headers.name).toBe('a:b\\c');
     expect(frames[0].body).toBe(body);
     expect(p.heartbeats).toBe(3);
+  });
+
+  it('refuses a frame trickled over more than MAX_PARTS messages, in time linear in its size', () => {
+    const split = new StompParser(65536);
+    const text = `SEND\ndestination:/x\n\n${'b'.repeat(60)}\0`;
+    const parts = text.match(/.{1,4}/gs)!;
+    expect(parts.length).toBeLessThanOrEqual(MAX_PARTS);
+    expect(parts.flatMap((c) => split.push(c)).map((f) => f.body)).toEqual(['b'.repeat(60)]);
+
+    for (const head of ['SEND\ndestination:/x\n', 'SEND\ndestination:/x\n\n']) {
+      const p = new StompParser(65536);
+      p.push(head);
+      let pushed = 0;
+      const t0 = performance.now();
+      expect(() => {
+        for (; pushed < 65_000; pushed++) p.push(Buffer.from('a'));
+      }).toThrow(new StompProtocolError(`frame split over more than ${MAX_PARTS} WebSocket messages`));
+      expect(pushed).toBe(MAX_PARTS - 1);
+      expect(performance.now() - t0).toBeLessThan(100);
+    }
   });
 
   it('buffers partial frames across pushes and returns several frames from one push', () => {

@@ -18,6 +18,12 @@ export class StompProtocolError extends Error {
 }
 
 const NUL = 0;
+/**
+ * An incomplete frame is rescanned on every WebSocket message that extends it; without a bound, a frame trickled in
+ * one byte per message costs O(n²) (seconds of CPU for 64 KiB). Clients send a frame per message (stompjs splits
+ * only when asked to), so 64 parts is ample.
+ */
+export const MAX_PARTS = 64;
 const LF = 10;
 const CR = 13;
 const COMMANDS = new Set(['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT']);
@@ -46,6 +52,8 @@ export const escapeValue = (v: string): string => v.replace(/\\/g, '\\\\').repla
  */
 export class StompParser {
   private buf: Buffer = Buffer.alloc(0);
+  /** WebSocket messages the incomplete frame in `buf` came in (each push rescans it: bounded by MAX_PARTS). */
+  private parts = 0;
   /** Set when heart-beat EOLs arrived (the connection is alive even without frames). */
   heartbeats = 0;
 
@@ -55,6 +63,7 @@ export class StompParser {
     const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
     const frames: StompFrame[] = [];
+    let completed = false;
     for (;;) {
       // Heart-beats: bare EOLs between frames.
       let start = 0;
@@ -70,7 +79,10 @@ export class StompParser {
         break;
       }
       frames.push(frame);
+      completed = true;
     }
+    this.parts = this.buf.length === 0 ? 0 : completed ? 1 : this.parts + 1;
+    if (this.parts > MAX_PARTS) throw new StompProtocolError(`frame split over more than ${MAX_PARTS} WebSocket messages`);
     return frames;
   }
 
