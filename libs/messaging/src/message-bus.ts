@@ -39,6 +39,13 @@ export interface RawSubscribeOptions extends SubscribeOptions {
 
 const DEFAULT_MAX_BATCH = 500;
 
+/**
+ * Envelopes built by `envelope()` in this process: their payload is already the schema's parse result. A transport
+ * that hands such an object over as it is (the in-process bus) spares its consumers a second parse; everything
+ * decoded from the wire (Kafka, the outbox) is parsed at the consumer's edge. Consumers treat envelopes as read-only.
+ */
+const validated = new WeakSet<object>();
+
 export interface PublishOptions extends EnvelopeOptions {
   /** The message being handled that caused this one: propagates correlation id and trace context. */
   cause?: EnvelopeMeta;
@@ -108,7 +115,9 @@ export abstract class MessageBus {
     if (!parsed.success) {
       throw new MessagingError('INVALID_PAYLOAD', `invalid payload for ${topic}: ${parsed.error.message}`);
     }
-    return makeEnvelope(topic, payload, this.producer, schemaVersionOf(topic), opts);
+    const env = makeEnvelope(topic, parsed.data as TopicPayloads[T], this.producer, schemaVersionOf(topic), opts);
+    validated.add(env);
+    return env;
   }
 
   async publish<T extends Topic>(
@@ -161,6 +170,7 @@ export abstract class MessageBus {
 
   /** The envelope with its payload parsed at the consumer's edge, or undefined (logged) when it does not parse. */
   private parsed<T extends Topic>(topic: T, env: Envelope): Envelope<TopicPayloads[T]> | undefined {
+    if (env.topic === topic && validated.has(env)) return env as Envelope<TopicPayloads[T]>;
     const parsed = TOPICS[topic].safeParse(env.payload);
     if (!parsed.success) {
       // A message that cannot be parsed will never succeed: skip it rather than block the key forever.

@@ -57,29 +57,33 @@ export class ExecutionRequestResponder implements OnApplicationBootstrap, OnAppl
         timeoutMs,
       });
       if (!draft) {
-        this.bus
-          .publish(
-            'executor.invocation.completed.v1',
-            {
-              invocationId,
-              applicationId: req.applicationId,
-              functionId: fn!.id,
-              triggerType: req.triggerType,
-              versionNumber,
-              status: reply.status,
-              args: req.event,
-              result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
-              error: reply.error,
-              logs: reply.logs,
-              durationMs: reply.durationMs,
-              attempt: 1,
-              startedAt: startedAt.toISOString(),
-              finishedAt: new Date().toISOString(),
-              deadLettered: false,
-            },
-            { key: Keys.fn(fn!.id), cause: env },
-          )
-          .catch((e) => this.logger.error(`recording blocking invocation ${invocationId} failed: ${String(e)}`));
+        // Recorded after the reply is on its way: the caller waits for the verdict, not for the invocation log.
+        const finishedAt = new Date().toISOString();
+        setImmediate(() =>
+          this.bus
+            .publish(
+              'executor.invocation.completed.v1',
+              {
+                invocationId,
+                applicationId: req.applicationId,
+                functionId: fn!.id,
+                triggerType: req.triggerType,
+                versionNumber,
+                status: reply.status,
+                args: req.event,
+                result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
+                error: reply.error,
+                logs: reply.logs,
+                durationMs: reply.durationMs,
+                attempt: 1,
+                startedAt: startedAt.toISOString(),
+                finishedAt,
+                deadLettered: false,
+              },
+              { key: Keys.fn(fn!.id), cause: env },
+            )
+            .catch((e) => this.logger.error(`recording blocking invocation ${invocationId} failed: ${String(e)}`)),
+        );
       }
       return {
         outcome: 'ran',

@@ -25,7 +25,7 @@ interface Accepted {
 /**
  * Consumes `router.invocation.requested.v1` (group `executor`: instances share the work).
  *
- * Accepting is cheap and batched: concurrent deliveries are claimed together in one multi-row INSERT into the
+ * Accepting is cheap and batched: delivered batches (and concurrent deliveries) are claimed together in one multi-row INSERT into the
  * durable inbox (`invocation_dedup`, which stores the request under this executor's lease) and the delivery is done —
  * the bus moves on at once, while the work runs as a tracked task (tasks of one key, a channel, still run in order).
  * Completions are batched too: one produce call for the `executor.invocation.completed.v1` events of many tasks, then
@@ -73,8 +73,9 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe('router.invocation.requested.v1', EXECUTOR_GROUP, (env) => this.accept(env), {
+    this.subscription = await this.bus.subscribeBatch('router.invocation.requested.v1', EXECUTOR_GROUP, (envs) => this.accept(envs), {
       concurrency: 64,
+      maxBatch: 200,
     });
     const prune = () => void this.dedup.prune(this.config.env.CHATFN_INVOCATION_RETENTION_DAYS).catch(() => undefined);
     prune();
@@ -118,26 +119,41 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
     return this.owner;
   }
 
-  private async accept(env: Envelope<InvocationRequestedPayload>): Promise<void> {
+  /**
+   * Claims a delivered batch in the inbox and schedules what it claimed (a duplicate is skipped). A claim that failed
+   * (database error) fails the delivery, which the bus redelivers; a key's requests after its failed one are not
+   * scheduled now (order), and any of them already claimed lapse and are taken over like a lost executor's work.
+   */
+  private async accept(envs: Envelope<InvocationRequestedPayload>[]): Promise<void> {
     while (this.tasks.size >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.capacityWaiters.push(r));
-    const p = env.payload;
-    const cause: Cause = {
-      key: env.key,
-      eventId: env.eventId,
-      correlationId: env.correlationId,
-      causationId: env.causationId,
-      traceparent: env.traceparent,
-      occurredAt: env.occurredAt,
-      producer: env.producer,
-      schemaVersion: env.schemaVersion,
-    };
-    const item = { key: keyOf(p), invocationId: p.invocationId, request: p, cause };
-    // Throws on a database error: the bus redelivers.
-    if (!(await this.claims.add(item))) {
-      this.logger.debug(`skipping duplicate invocation request ${p.invocationId} (event ${p.sourceEventId})`);
-      return;
-    }
-    this.schedule({ req: p, cause });
+    const items = envs.map((env) => {
+      const cause: Cause = {
+        key: env.key,
+        eventId: env.eventId,
+        correlationId: env.correlationId,
+        causationId: env.causationId,
+        traceparent: env.traceparent,
+        occurredAt: env.occurredAt,
+        producer: env.producer,
+        schemaVersion: env.schemaVersion,
+      };
+      return { key: keyOf(env.payload), invocationId: env.payload.invocationId, request: env.payload, cause };
+    });
+    const claims = await Promise.allSettled(items.map((item) => this.claims.add(item)));
+    const failedKeys = new Set<string>();
+    let failure: unknown;
+    claims.forEach((claim, i) => {
+      const { request, cause } = items[i];
+      if (claim.status === 'rejected') {
+        failure ??= claim.reason;
+        failedKeys.add(cause.key);
+      } else if (!claim.value) {
+        this.logger.debug(`skipping duplicate invocation request ${request.invocationId} (event ${request.sourceEventId})`);
+      } else if (!failedKeys.has(cause.key)) {
+        this.schedule({ req: request, cause });
+      }
+    });
+    if (failure !== undefined) throw failure;
   }
 
   /** Runs the inbox's lapsed invocations of dead executors here. */

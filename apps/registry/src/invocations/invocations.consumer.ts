@@ -6,6 +6,11 @@ import { InvocationsService } from './invocations.service';
 
 const HOUR = 3_600_000;
 
+interface LogBatch {
+  requested?: Envelope<InvocationRequestedPayload>[];
+  completed?: Envelope<InvocationCompletedPayload>[];
+}
+
 /**
  * Bus consumers of the registry: the invocation log (requested → RUNNING, completed and dead-lettered invocations) and build statuses
  * (recorded on the runtime stream); plus the periodic retention purge of the invocation log.
@@ -15,16 +20,18 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('RegistryConsumers');
   private readonly subs: Subscription[] = [];
   private timer?: NodeJS.Timeout;
-  /** Completions delivered concurrently (completions are keyed per invocation) are recorded in one statement. */
-  private readonly completed = new MicroBatcher<Envelope<InvocationCompletedPayload>>((envs) => this.invocations.recordCompletedMany(envs), {
-    maxBatch: 1000,
-    maxConcurrent: 1,
-  });
-  /** Requested invocations show as RUNNING until their completion arrives. */
-  private readonly requested = new MicroBatcher<Envelope<InvocationRequestedPayload>>((envs) => this.invocations.recordRequestedMany(envs), {
-    maxBatch: 1000,
-    maxConcurrent: 1,
-  });
+  /**
+   * Requested invocations (shown as RUNNING until their result arrives) and completions delivered concurrently are
+   * recorded in one statement; a request whose completion is in the same batch costs nothing.
+   */
+  private readonly log = new MicroBatcher<LogBatch>(
+    async (batches) =>
+      this.invocations.recordLog(
+        batches.flatMap((b) => b.requested ?? []),
+        batches.flatMap((b) => b.completed ?? []),
+      ),
+    { maxBatch: 1000, maxConcurrent: 1 },
+  );
 
   constructor(
     private readonly bus: MessageBus,
@@ -34,14 +41,16 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap(): Promise<void> {
     this.subs.push(
-      await this.bus.subscribe('executor.invocation.completed.v1', 'registry-invocations', (env) => this.completed.add(env), {
+      await this.bus.subscribeBatch('executor.invocation.completed.v1', 'registry-invocations', (completed) => this.log.add({ completed }), {
         fromBeginning: true,
         concurrency: 256,
       }),
-      await this.bus.subscribe('router.invocation.requested.v1', 'registry-invocations-requested', (env) => this.requested.add(env), {
-        fromBeginning: true,
-        concurrency: 256,
-      }),
+      await this.bus.subscribeBatch(
+        'router.invocation.requested.v1',
+        'registry-invocations-requested',
+        (requested) => this.log.add({ requested }),
+        { fromBeginning: true, concurrency: 256 },
+      ),
       await this.bus.subscribe(
         'executor.invocation.dead-lettered.v1',
         'registry-dead-letters',

@@ -57,23 +57,31 @@ export class InvocationsService {
 
   /** Idempotent on invocationId: a redelivery or an older attempt never overwrites a newer attempt's record. */
   recordCompleted(env: Envelope<InvocationCompletedPayload>): Promise<void> {
-    return this.recordCompletedMany([env]);
+    return this.recordLog([], [env]);
   }
 
-  /** Many completions in one statement (the consumer batches concurrent deliveries); same rules as `recordCompleted`. */
-  async recordCompletedMany(envs: Envelope<InvocationCompletedPayload>[]): Promise<void> {
-    // One row per invocation in a statement (ON CONFLICT cannot touch a row twice): the latest attempt wins.
+  /**
+   * The invocation log's writes of a batch in one statement (the consumer batches concurrent deliveries):
+   * - completions: idempotent on invocationId; the latest attempt wins and an older attempt never overwrites a newer
+   *   one's record;
+   * - requests: an invocation the router asked for shows as RUNNING until its result arrives. A request whose
+   *   completion is in the same batch is not written at all (the completion writes the whole row), and a request
+   *   never overwrites a record (a completion that overtook it, on another topic, stays as it is).
+   */
+  async recordLog(requested: Envelope<InvocationRequestedPayload>[], completed: Envelope<InvocationCompletedPayload>[]): Promise<void> {
+    // One row per invocation in a statement (ON CONFLICT cannot touch a row twice).
     const latest = new Map<string, Envelope<InvocationCompletedPayload>>();
-    for (const e of envs) {
+    for (const e of completed) {
       const held = latest.get(e.payload.invocationId);
       if (!held || held.payload.attempt <= e.payload.attempt) latest.set(e.payload.invocationId, e);
     }
-    const rows = [...latest.values()];
-    if (rows.length === 0) return;
+    const running = new Map<string, Envelope<InvocationRequestedPayload>>();
+    for (const e of requested) if (!latest.has(e.payload.invocationId)) running.set(e.payload.invocationId, e);
+    if (latest.size === 0 && running.size === 0) return;
     const max = this.config.env.CHATFN_INVOCATION_LOG_MAX_BYTES;
-    // One JSON document for the batch: serialised natively, no per-element array escaping in the driver.
-    const doc = JSON.stringify(
-      rows.map(({ payload: p, correlationId }) => ({
+    // One JSON document per kind: serialised natively, no per-element array escaping in the driver.
+    const completedDoc = JSON.stringify(
+      [...latest.values()].map(({ payload: p, correlationId }) => ({
         i: p.invocationId,
         a: p.applicationId,
         f: p.functionId,
@@ -92,50 +100,40 @@ export class InvocationsService {
         fi: p.finishedAt,
       })),
     );
-    await this.dataSource.query(
+    const requestedDoc = JSON.stringify(
+      [...running.values()].map(({ payload: p, correlationId, occurredAt }) => ({
+        i: p.invocationId,
+        a: p.applicationId,
+        f: p.functionId,
+        t: p.triggerType,
+        v: p.versionNumber,
+        ar: p.event ?? {},
+        at: p.attempt,
+        c: correlationId,
+        ct: occurredAt,
+      })),
+    );
+    const insertRequested = (param: string) =>
+      `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args,
+                                         attempt, correlation_id, created_time)
+       SELECT i, a, f, t, v, 'RUNNING', ar, at, c, ct
+         FROM jsonb_to_recordset(${param}::jsonb) AS x(i text, a bigint, f bigint, t text, v int, ar jsonb, at int, c text, ct timestamptz)
+       ON CONFLICT (invocation_id) DO NOTHING`;
+    const upsertCompleted = (param: string) =>
       `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args, result,
                                          error, logs, duration_ms, attempt, correlation_id, dead_lettered, created_time, finished_time)
        SELECT i, a, f, t, v, s, ar, NULLIF(r, 'null'::jsonb), NULLIF(er, 'null'::jsonb), l, d, at, c, dl, st, fi
-         FROM jsonb_to_recordset($1::jsonb) AS x(i text, a bigint, f bigint, t text, v int, s text, ar jsonb, r jsonb, er jsonb,
+         FROM jsonb_to_recordset(${param}::jsonb) AS x(i text, a bigint, f bigint, t text, v int, s text, ar jsonb, r jsonb, er jsonb,
                                                   l text, d float8, at int, c text, dl bool, st timestamptz, fi timestamptz)
        ON CONFLICT (invocation_id) DO UPDATE SET
          status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, logs = EXCLUDED.logs,
          duration_ms = EXCLUDED.duration_ms, attempt = EXCLUDED.attempt, finished_time = EXCLUDED.finished_time,
          dead_lettered = function_invocations.dead_lettered OR EXCLUDED.dead_lettered
-       WHERE function_invocations.attempt <= EXCLUDED.attempt`,
-      [doc],
-    );
-  }
-
-  /**
-   * An invocation the router asked for shows as RUNNING until its result arrives. Never overwrites a record: a
-   * completion that overtook its request (another topic) stays as it is.
-   */
-  async recordRequestedMany(envs: Envelope<InvocationRequestedPayload>[]): Promise<void> {
-    const latest = new Map<string, Envelope<InvocationRequestedPayload>>();
-    for (const e of envs) latest.set(e.payload.invocationId, e);
-    const rows = [...latest.values()];
-    if (rows.length === 0) return;
-    const col = <T>(f: (p: InvocationRequestedPayload, e: Envelope<InvocationRequestedPayload>) => T) => rows.map((e) => f(e.payload, e));
-    await this.dataSource.query(
-      `INSERT INTO function_invocations (invocation_id, application_id, function_id, trigger_type, version_number, status, args,
-                                         attempt, correlation_id, created_time)
-       SELECT i, a, f, t, v, 'RUNNING', ar, at, c, ct
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::jsonb[], $7::int[], $8::text[], $9::timestamptz[])
-           AS x(i, a, f, t, v, ar, at, c, ct)
-       ON CONFLICT (invocation_id) DO NOTHING`,
-      [
-        col((p) => p.invocationId),
-        col((p) => p.applicationId),
-        col((p) => p.functionId),
-        col((p) => p.triggerType),
-        col((p) => p.versionNumber),
-        col((p) => JSON.stringify(p.event ?? {})),
-        col((p) => p.attempt),
-        col((_, e) => e.correlationId),
-        col((_, e) => e.occurredAt),
-      ],
-    );
+       WHERE function_invocations.attempt <= EXCLUDED.attempt`;
+    if (running.size === 0) await this.dataSource.query(upsertCompleted('$1'), [completedDoc]);
+    else if (latest.size === 0) await this.dataSource.query(insertRequested('$1'), [requestedDoc]);
+    // Both in one round trip; their invocations are disjoint, so the two inserts never meet on a row.
+    else await this.dataSource.query(`WITH requested AS (${insertRequested('$1')}) ${upsertCompleted('$2')}`, [requestedDoc, completedDoc]);
   }
 
   /** Keeps the dead-lettered request so it can be redriven. */

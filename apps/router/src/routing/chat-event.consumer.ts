@@ -8,8 +8,9 @@ import { routeChatEvent } from './route-chat-event';
 export const ROUTER_GROUP = 'router';
 
 /**
- * Consumes `chat.event.recorded.v1` (group `router`) and emits one `router.invocation.requested.v1` per matching
- * function, keyed like the chat event (per-channel order). Function lookups hit the in-memory FunctionDirectory.
+ * Consumes `chat.event.recorded.v1` (group `router`, in batches: a Kafka partition's fetch, an in-process key's
+ * backlog) and emits one `router.invocation.requested.v1` per matching function, keyed like the chat event
+ * (per-channel order). Function lookups hit the in-memory FunctionDirectory.
  */
 @Injectable()
 export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,20 +25,21 @@ export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe(
+    this.subscription = await this.bus.subscribeBatch(
       'chat.event.recorded.v1',
       ROUTER_GROUP,
-      async (env) => {
-        const routed = routeChatEvent(env.eventId, env.payload, this.functions, {
-          maxDepth: this.config.env.CHATFN_MAX_EVENT_DEPTH,
-          defaultTimeoutMs: this.config.env.CHATFN_FUNCTION_TIMEOUT_MS,
-        });
-        if (routed.length === 0) return;
-        await this.out.add(
-          routed.map((r) => this.bus.envelope('router.invocation.requested.v1', r.payload, { key: env.key, eventId: r.eventId, cause: env })),
-        );
+      async (events) => {
+        const out: Envelope[] = [];
+        for (const env of events) {
+          const routed = routeChatEvent(env.eventId, env.payload, this.functions, {
+            maxDepth: this.config.env.CHATFN_MAX_EVENT_DEPTH,
+            defaultTimeoutMs: this.config.env.CHATFN_FUNCTION_TIMEOUT_MS,
+          });
+          for (const r of routed) out.push(this.bus.envelope('router.invocation.requested.v1', r.payload, { key: env.key, eventId: r.eventId, cause: env }));
+        }
+        if (out.length > 0) await this.out.add(out);
       },
-      { concurrency: 64 },
+      { concurrency: 64, maxBatch: 500 },
     );
   }
 
