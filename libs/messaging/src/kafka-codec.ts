@@ -1,4 +1,4 @@
-import { Envelope, envelopeFromHeaders, envelopeHeaders } from '@chatfn/contracts';
+import { Envelope, envelopeHeaders } from '@chatfn/contracts';
 import { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
 /** Headers of request-reply messages, beside the envelope's own. */
@@ -35,9 +35,32 @@ export function readHeaders(headers: IHeaders | undefined): Headers {
   return out;
 }
 
-/** Throws when the message is not an envelope (missing meta headers or a value that is not JSON). */
+/**
+ * Throws when the message is not an envelope (missing meta headers or a value that is not JSON). The checks are the
+ * envelope meta schema's, written out: this runs for every consumed message, where a schema parse costs more than
+ * the rest of the decoding.
+ */
 export function decodeEnvelope(topic: string, message: KafkaMessage, headers = readHeaders(message.headers)): Envelope {
-  return envelopeFromHeaders(topic, message.key?.toString() ?? '', headers, decodeJson(message.value));
+  const schemaVersion = Number(headers.schemaVersion);
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1) throw new Error(`invalid envelope header schemaVersion: ${headers.schemaVersion}`);
+  return {
+    eventId: required(headers, 'eventId'),
+    occurredAt: required(headers, 'occurredAt'),
+    correlationId: required(headers, 'correlationId'),
+    causationId: required(headers, 'causationId'),
+    traceparent: headers.traceparent || undefined,
+    producer: required(headers, 'producer'),
+    schemaVersion,
+    topic,
+    key: message.key?.toString() ?? '',
+    payload: decodeJson(message.value),
+  };
+}
+
+function required(headers: Headers, name: string): string {
+  const value = headers[name];
+  if (!value) throw new Error(`missing envelope header ${name}`);
+  return value;
 }
 
 export function decodeJson(value: Buffer | null): unknown {
