@@ -398,7 +398,7 @@ async function main(): Promise<void> {
             return publish(applicationId, topic, type, resource, skip);
           };
           const c = await clients.run({ cmd: 'connect', ...base, n: CLIENTS, prefix: `fan-${bus}` });
-          const eld = monitorEventLoopDelay({ resolution: 10 });
+          const eld = monitorEventLoopDelay({ resolution: 1 });
           eld.enable();
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, channelIds });
           eld.disable();
@@ -427,7 +427,8 @@ async function main(): Promise<void> {
             { bus, measure: `  of which outbox + bus (committed → gateway hub)`, value: pct(b, 50), unit: 'ms', note: `p99 ${pct(b, 99)} ms` },
             { bus, measure: `  of which gateway → client (hub → received)`, value: pct(sockets, 50), unit: 'ms', note: `p99 ${pct(sockets, 99)} ms` },
             { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
-            { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +(eld.percentile(50) / 1e6).toFixed(1), unit: 'ms', note: `p99 ${(eld.percentile(99) / 1e6).toFixed(1)} ms, load ${loadAfter}` },
+            // The histogram holds whole sampling intervals (1 ms): what is above it is the delay.
+            { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +Math.max(0, eld.percentile(50) / 1e6 - 1).toFixed(1), unit: 'ms', note: `p99 ${Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(1)} ms, load ${loadAfter}` },
             { bus, measure: 'messages sent / error frames', value: f.sent, unit: 'messages', note: `${f.errors} error frames, ${c.failed} connect failures, warm-up ${Math.round(f.warmupMs)} ms` },
           );
           await clients.run({ cmd: 'closeAll' });

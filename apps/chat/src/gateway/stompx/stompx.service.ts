@@ -142,6 +142,11 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
     return ok;
   }
 
+  /** `ResourceNotFoundError` unless the user may see the channel (cached per connection: no query on the hot path). */
+  private async visible(ctx: SessionContext, channelId: number, conn: StompConnection): Promise<void> {
+    if (!(await this.canAccess(ctx, channelId, conn))) throw notFound('Channel', channelId);
+  }
+
   /** The channel if the user may see it (PUBLIC or member), else `ResourceNotFoundError`. */
   private async channel(ctx: SessionContext, channelId: number): Promise<ChannelRes> {
     if (!(await this.canAccess(ctx, channelId))) throw notFound('Channel', channelId);
@@ -409,14 +414,14 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
         return [{ topic: userTopic('channels'), type: 'user.channel.left', resource: stompChannel(left) }];
       }
       case 'channels/:id.message':
-        return this.send(ctx, id, body);
+        return this.send(ctx, id, body, conn);
       case 'messages/:id.reply': {
         const parent = await this.message(ctx, id);
-        return this.send(ctx, parent.channelId, body, parent.id);
+        return this.send(ctx, parent.channelId, body, conn, parent.id);
       }
       case 'channels/:id.keystrokes': {
         const { keys } = parseBody(KeystrokesActionSchema, body);
-        await this.channel(ctx, id);
+        await this.visible(ctx, id, conn);
         this.keystrokes(ctx, id, keys, conn);
         return [];
       }
@@ -465,9 +470,10 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
   }
 
   /** Sends through `MessagesService.send`: the send_message hook, notifications and `user.sent.message` apply. */
-  private async send(ctx: SessionContext, channelId: number, body: unknown, parentId?: number): Promise<TaggedEvent[]> {
+  private async send(ctx: SessionContext, channelId: number, body: unknown, conn: StompConnection, parentId?: number): Promise<TaggedEvent[]> {
     const input = parseBody(SendMessageActionSchema, body);
-    await this.channel(ctx, channelId);
+    // Visibility, cached per connection; `send` itself checks the channel and the membership a non-public one needs.
+    await this.visible(ctx, channelId, conn);
     const message = await this.messages.send(
       ctx.applicationId,
       channelId,
