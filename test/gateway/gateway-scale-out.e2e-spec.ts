@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatKitty } from 'chatkitty';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '@chatfn/config';
 import { RunningService, startService } from '@chatfn/platform';
 import { freePort, startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
@@ -128,6 +129,20 @@ describe('real-time gateway scale-out (two instances, Kafka)', () => {
     await waitFor(() => benTyping.includes('stopped:typing-ann'), { timeoutMs: 20_000, what: 'typing stopped on instance B' });
     expect(benTyping).toEqual(['started:typing-ann', 'stopped:typing-ann']);
     expect(annOwn).toEqual([]);
+  });
+
+  it('keeps the ephemeral topic (keystrokes) on the broker for a minute only', async () => {
+    const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'gateway.ephemeral.published.v1', configNames: ['retention.ms'] }],
+        includeSynonyms: false,
+      });
+      expect(described.resources[0].configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe('60000');
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('delivers a system message (Platform API, no user) live to a connected client', async () => {

@@ -202,6 +202,14 @@ export const TOPICS = {
 } as const;
 
 export type Topic = keyof typeof TOPICS;
+
+/**
+ * Broker settings of topics that differ from the defaults, applied when a topic is created. Ephemeral events
+ * (keystrokes carry what a user is typing) are kept a minute, not the broker's default week.
+ */
+export const TOPIC_CONFIG: Partial<Record<Topic, Record<string, string>>> = {
+  'gateway.ephemeral.published.v1': { 'retention.ms': '60000', 'segment.ms': '60000' },
+};
 export type TopicPayloads = { [T in Topic]: z.infer<(typeof TOPICS)[T]> };
 export const TOPIC_NAMES = Object.keys(TOPICS) as Topic[];
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Envelope, REQUEST_TOPIC_NAMES, TOPIC_NAMES } from '@chatfn/contracts';
+import { Envelope, REQUEST_TOPIC_NAMES, TOPIC_CONFIG, TOPIC_NAMES } from '@chatfn/contracts';
 import { Admin, Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { errorMessage } from './backoff';
 import { assertCatalogueTopic } from './catalogue';
@@ -227,7 +227,8 @@ export class KafkaMessageBus extends MessageBus {
   private async createTopics(admin: Admin): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const wanted = [
-      ...[...TOPIC_NAMES, ...REQUEST_TOPIC_NAMES].map((topic) => ({ topic, numPartitions: this.partitions })),
+      ...TOPIC_NAMES.map((topic) => ({ topic, numPartitions: this.partitions, configEntries: configEntries(TOPIC_CONFIG[topic]) })),
+      ...REQUEST_TOPIC_NAMES.map((topic) => ({ topic, numPartitions: this.partitions })),
       { topic: this.replyTopic, numPartitions: 1 },
     ];
     const missing = wanted.filter(({ topic }) => !existing.has(topic));
@@ -277,4 +278,8 @@ export class KafkaMessageBus extends MessageBus {
     if ((this.state === 'running' || this.state === 'stopping') && this.connected) return this.connected;
     throw new MessagingError('BUS_STOPPED', `the bus is ${this.state === 'created' ? 'not started' : this.state}`);
   }
+}
+
+function configEntries(config: Record<string, string> | undefined): { name: string; value: string }[] | undefined {
+  return config && Object.entries(config).map(([name, value]) => ({ name, value }));
 }
