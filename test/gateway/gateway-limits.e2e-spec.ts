@@ -25,7 +25,7 @@ describe('real-time gateway limits', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { CHATFN_GATEWAY_MAX_FRAME_BYTES: '2048', CHATFN_GATEWAY_RATE: '5' } });
+    server = await startTestServer({ env: { CHATFN_GATEWAY_MAX_FRAME_BYTES: '2048', CHATFN_GATEWAY_RATE: '5', CHATFN_GATEWAY_MAX_CONNECTIONS: '40' } });
     app = await server.createApplication();
     await new ChatKitty(server.sdkConfig(app)).ApplicationApi.updateApplicationSettings({ guest_users: 'ENABLED', user_created_channels: 'DISABLED' } as never);
   });
@@ -79,6 +79,16 @@ describe('real-time gateway limits', () => {
     huge.send(`SEND\ndestination:/application/x\n\n${'z'.repeat(70_000)}\0`);
     await waitFor(() => huge.closed, { what: 'the oversize WebSocket message to close the connection' });
     expect(huge.closeCode).toBe(1009);
+    await stillServing();
+  });
+
+  it('answers the upgrade 503 above CHATFN_GATEWAY_MAX_CONNECTIONS, and accepts again once connections close', async () => {
+    const gateway = server.app.get(GatewayServer, { strict: false });
+    const held: RawStompClient[] = [];
+    while (gateway.size < 40) held.push(await RawStompClient.open(server.url, app.api_key));
+    await expect(RawStompClient.open(server.url, app.api_key)).rejects.toThrow(/Unexpected server response: 503/);
+    for (const c of held) c.close();
+    await waitFor(() => gateway.size < 40, { what: 'the held connections to close' });
     await stillServing();
   });
 
