@@ -3,10 +3,13 @@
  * first invocation, blocking round trip (embedded in-process bus vs Kafka, each beside the raw bus request-reply),
  * and non-blocking throughput end to end (chat events in → router → executor → runner → invocation records in the
  * registry's log). Uses DATABASE_URL when set (else embedded PostgreSQL in a temp dir) and KAFKA_BROKERS for the
- * Kafka rows (skipped when unset); Docker rows need a daemon and the base image. BENCH_N (latency samples),
+ * Kafka rows (else a broker started with scripts/infra/kafka-start.sh and stopped at the end; BENCH_NO_KAFKA=1 skips
+ * them); Docker rows need a daemon and the base image. The load average at start and end goes beside the figures
+ * (other work on the machine distorts them). BENCH_N (latency samples),
  * BENCH_EVENTS (throughput events, default 10×N), BENCH_ONLY (parts), BENCH_LEAN (registry+router+executor only).
  * Prints a table and writes bench-results/invoke.json (invoke-partial.json for a BENCH_ONLY run).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import { ExecutorModule } from '../apps/executor/src/executor.module';
 import { installationRuntimeDir } from '../apps/executor/src/runners/runtime-spec.source';
 import { RegistryModule } from '../apps/registry/src/registry.module';
 import { RouterModule } from '../apps/router/src/router.module';
+import { freePortForBench } from './bench-port';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const N = Number(process.env.BENCH_N ?? 300);
@@ -128,6 +132,32 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
     }
     rows.push(latencyRow('blocking round trip (bus request → runner → reply)', setup, blocking));
 
+    // The same through an enabled function (what the send_message hook does): no draft compile, the invocation is
+    // recorded in the registry's log after the reply.
+    const hookFn = {
+      id: 800_000 + Math.floor(Math.random() * 1000),
+      applicationId: 1,
+      triggerType: 'user.attempted.send_message',
+      enabled: true,
+      currentVersionNumber: 1,
+      handlerScript: script,
+      timeoutMs: 5000,
+      failurePolicy: 'allow' as const,
+    };
+    for (const m of [ExecutorModule, RouterModule]) {
+      svc.app.select(m).get(FunctionDirectory, { strict: true }).apply({ type: 'function.loaded', version: 1, function: hookFn });
+    }
+    const hookReq = { applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 5000, depth: 0, event: { x: 1 } };
+    for (let i = 0; i < 20; i++) await svc.bus.request('executor.execution.requested.v1', hookReq, { deadlineMs: 30_000 });
+    const hook: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const t = now();
+      const reply = await svc.bus.request('executor.execution.requested.v1', hookReq, { deadlineMs: 5000 });
+      hook.push(now() - t);
+      if (reply.outcome !== 'ran') throw new Error(`the hook did not run: ${JSON.stringify(reply)}`);
+    }
+    rows.push(latencyRow('blocking round trip, enabled function (send_message hook path)', setup, hook));
+
     // Raw request-reply on a separate bus of the same kind: the transport's own cost.
     const raw: MessageBus = createMessageBus({ kafkaBrokers: kafka, producer: 'bench', instanceId: `raw-${randomUUID().slice(0, 6)}`, partitions: 6 });
     await raw.start();
@@ -188,7 +218,21 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
   return { rows, svc, dir };
 }
 
+/** KAFKA_BROKERS when set; otherwise a broker of our own on free ports (stopped at the end); none with BENCH_NO_KAFKA. */
+async function kafkaBrokers(): Promise<{ brokers?: string[]; stop(): void }> {
+  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
+  if (given?.length) return { brokers: given, stop: () => undefined };
+  if (process.env.BENCH_NO_KAFKA || (ONLY.length > 0 && !ONLY.includes('kafka'))) return { stop: () => undefined };
+  const env = { ...process.env, KAFKA_PORT: String(await freePortForBench()), KAFKA_CONTROLLER_PORT: String(await freePortForBench()) };
+  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const vars = new Map(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  const dataDir = vars.get('KAFKA_DATA_DIR')!;
+  console.log(`started Kafka ${vars.get('KAFKA_BROKERS')} (pid ${vars.get('KAFKA_PID')})`);
+  return { brokers: [vars.get('KAFKA_BROKERS')!], stop: () => execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), dataDir], { stdio: 'inherit' }) };
+}
+
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   const rows: Row[] = [];
   if (only('drivers')) rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
   if (only('docker')) try {
@@ -196,22 +240,30 @@ async function main(): Promise<void> {
   } catch (e) {
     console.warn(`docker rows skipped: ${e instanceof Error ? e.message : String(e)}`);
   }
-  for (const kafka of [undefined, process.env.KAFKA_BROKERS?.split(',')]) {
-    if (kafka === undefined && rows.some((r) => r.setup.startsWith('embedded'))) continue;
-    if (kafka !== undefined && !kafka[0]) continue;
-    if (kafka === undefined && ONLY.includes('kafka') && !ONLY.includes('embedded')) continue;
-    if (kafka !== undefined && ONLY.includes('embedded') && !ONLY.includes('kafka')) continue;
-    const { rows: r, svc, dir } = await serverRows(kafka);
-    rows.push(...r);
-    await svc.close();
-    rmSync(dir, { recursive: true, force: true });
+  const kafka = await kafkaBrokers();
+  try {
+    for (const brokers of [undefined, kafka.brokers]) {
+      if (brokers === undefined && rows.some((r) => r.setup.startsWith('embedded'))) continue;
+      if (brokers !== undefined && !brokers[0]) continue;
+      if (brokers === undefined && ONLY.includes('kafka') && !ONLY.includes('embedded')) continue;
+      if (brokers !== undefined && ONLY.includes('embedded') && !ONLY.includes('kafka')) continue;
+      const { rows: r, svc, dir } = await serverRows(brokers);
+      rows.push(...r);
+      await svc.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    kafka.stop();
   }
+  const loadAtEnd = loadavg();
   console.table(rows);
+  const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average (1, 5, 15 min) at start ${fmt(loadAtStart)}, at end ${fmt(loadAtEnd)}; ${cpus().length} CPUs`);
   const out = join(REPO_ROOT, 'bench-results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
     join(out, ONLY.length ? 'invoke-partial.json' : 'invoke.json'),
-    JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), n: N, rows }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: { start: loadAtStart, end: loadAtEnd }, n: N, rows }, null, 2),
   );
   process.exit(0);
 }

@@ -189,6 +189,7 @@ export abstract class MessageBus {
     const req = def.request.safeParse(payload);
     if (!req.success) throw new MessagingError('INVALID_PAYLOAD', `invalid request for ${topic}: ${req.error.message}`);
     const env = makeEnvelope(topic, req.data, this.producer, schemaVersionOf(topic), opts);
+    validated.add(env);
     const reply = await this.requestRaw(env, opts.deadlineMs);
     const parsed = def.reply.safeParse(reply);
     if (!parsed.success) throw new MessagingError('INVALID_PAYLOAD', `invalid reply on ${topic}: ${parsed.error.message}`);
@@ -198,6 +199,8 @@ export abstract class MessageBus {
   respond<T extends RequestTopic>(topic: T, group: string, handler: RequestHandler<T>): Promise<Subscription> {
     const def = REQUEST_TOPICS[topic];
     return this.respondRaw(topic, group, async (env) => {
+      // Built by request() in this process and handed over as it is (in-process): already the parse result.
+      if (env.topic === topic && validated.has(env)) return handler(env as Envelope<RequestPayloads[T]>);
       const parsed = def.request.safeParse(env.payload);
       if (!parsed.success) throw new MessagingError('INVALID_PAYLOAD', `invalid request on ${topic}: ${parsed.error.message}`);
       return handler({ ...env, payload: parsed.data as RequestPayloads[T] });

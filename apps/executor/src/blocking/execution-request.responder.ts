@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ExecutionReply, Keys } from '@chatfn/contracts';
+import { Envelope, ExecutionReply, Keys } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
 import { MessageBus, Subscription } from '@chatfn/messaging';
@@ -10,6 +10,11 @@ import { compileScript } from '../runners/compile-script';
 export const EXECUTOR_BLOCKING_GROUP = 'executor-blocking';
 /** Time kept back from the caller's deadline so the reply (not the caller's timeout) reports a timeout. */
 const REPLY_MARGIN_MS = 25;
+/**
+ * Blocking invocations are recorded this long after their reply, many in one publish: under a stream of blocking
+ * calls the recording (and the invocation log's write behind it) is not paid between one call and the next.
+ */
+const RECORD_LINGER_MS = 10;
 
 /**
  * Answers `executor.execution.requested.v1` (blocking triggers and draft test runs) within the caller's deadline:
@@ -20,6 +25,8 @@ const REPLY_MARGIN_MS = 25;
 export class ExecutionRequestResponder implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExecutionRequestResponder.name);
   private subscription?: Subscription;
+  private records: (() => Envelope)[] = [];
+  private recordTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly bus: MessageBus,
@@ -57,32 +64,30 @@ export class ExecutionRequestResponder implements OnApplicationBootstrap, OnAppl
         timeoutMs,
       });
       if (!draft) {
-        // Recorded after the reply is on its way: the caller waits for the verdict, not for the invocation log.
+        // Recorded after the reply (see RECORD_LINGER_MS): the caller waits for the verdict, not for the invocation log.
         const finishedAt = new Date().toISOString();
-        setImmediate(() =>
-          this.bus
-            .publish(
-              'executor.invocation.completed.v1',
-              {
-                invocationId,
-                applicationId: req.applicationId,
-                functionId: fn!.id,
-                triggerType: req.triggerType,
-                versionNumber,
-                status: reply.status,
-                args: req.event,
-                result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
-                error: reply.error,
-                logs: reply.logs,
-                durationMs: reply.durationMs,
-                attempt: 1,
-                startedAt: startedAt.toISOString(),
-                finishedAt,
-                deadLettered: false,
-              },
-              { key: Keys.fn(fn!.id), cause: env },
-            )
-            .catch((e) => this.logger.error(`recording blocking invocation ${invocationId} failed: ${String(e)}`)),
+        this.record(() =>
+          this.bus.envelope(
+            'executor.invocation.completed.v1',
+            {
+              invocationId,
+              applicationId: req.applicationId,
+              functionId: fn!.id,
+              triggerType: req.triggerType,
+              versionNumber,
+              status: reply.status,
+              args: req.event,
+              result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
+              error: reply.error,
+              logs: reply.logs,
+              durationMs: reply.durationMs,
+              attempt: 1,
+              startedAt: startedAt.toISOString(),
+              finishedAt,
+              deadLettered: false,
+            },
+            { key: Keys.fn(fn!.id), cause: env },
+          ),
         );
       }
       return {
@@ -100,5 +105,29 @@ export class ExecutionRequestResponder implements OnApplicationBootstrap, OnAppl
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscription?.close();
+    await this.flushRecords();
+  }
+
+  private record(build: () => Envelope): void {
+    this.records.push(build);
+    this.recordTimer ??= setTimeout(() => void this.flushRecords(), RECORD_LINGER_MS);
+  }
+
+  private async flushRecords(): Promise<void> {
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const builds = this.records.splice(0);
+    if (builds.length === 0) return;
+    const envelopes: Envelope[] = [];
+    for (const build of builds) {
+      try {
+        envelopes.push(build());
+      } catch (e) {
+        this.logger.error(`recording a blocking invocation failed: ${String(e)}`);
+      }
+    }
+    await this.bus
+      .publishEnvelopes(envelopes)
+      .catch((e) => this.logger.error(`recording ${envelopes.length} blocking invocation(s) failed: ${String(e)}`));
   }
 }
