@@ -2,7 +2,7 @@
  * `npm run bench:gateway` — the real-time gateway, the server in this process, the clients (plain `ws` STOMP clients)
  * in a child process so that this process's heap and RSS are the server's alone:
  *
- * 1. Idle connections: BENCH_IDLE (5,000) clients connect (WebSocket + CONNECT, i.e. a guest user session each) and
+ * 1. Idle connections (after the fan-out run of the first bus): BENCH_IDLE (5,000) clients connect (WebSocket + CONNECT, i.e. a guest user session each) and
  *    subscribe one channel topic; server heap and RSS per connection after GC; the connections are held for
  *    BENCH_IDLE_HOLD_S (12 s, more than one server heart-beat) and then every one must still answer a relay request.
  * 2. Fan-out, on the embedded (in-process) bus and on Kafka: BENCH_CLIENTS (1,000) clients, each subscribed to one
@@ -320,6 +320,7 @@ async function main(): Promise<void> {
   const { MessagesService } = require('../apps/chat/src/messages/messages.service') as typeof import('../apps/chat/src/messages/messages.service');
   const { GatewayServer } = require('../apps/chat/src/gateway/gateway.server') as typeof import('../apps/chat/src/gateway/gateway.server');
   const { TopicHub } = require('../apps/chat/src/gateway/topic-hub') as typeof import('../apps/chat/src/gateway/topic-hub');
+  const { OutboxRelay } = require('@chatfn/event-store') as typeof import('@chatfn/event-store');
   const { benchDatabase } = require('./bench-postgres') as typeof import('./bench-postgres');
   const { freePortForBench } = require('./bench-port') as typeof import('./bench-port');
 
@@ -356,30 +357,6 @@ async function main(): Promise<void> {
         const gateway = svc.app.get(GatewayServer, { strict: false });
         const base = { url: svc.url, apiKey: created.api_key, channelIds };
 
-        if (bus === BUSES[0] && IDLE > 0) {
-          gc?.();
-          const before = process.memoryUsage();
-          const c = await clients.run({ cmd: 'connect', ...base, n: IDLE, prefix: 'idle' });
-          gc?.();
-          const after = process.memoryUsage();
-          const held = gateway.size;
-          const perConn = (a: number, b: number) => Math.round((b - a) / Math.max(1, held));
-          const loadAfterConnect = load();
-          await new Promise((r) => setTimeout(r, IDLE_HOLD_S * 1000));
-          const p = await clients.run({ cmd: 'probe' });
-          rows.push(
-            { bus, measure: 'idle connections held by one process', value: held, unit: 'connections', note: `${c.failed} failed${c.firstError ? ` (${c.firstError.slice(0, 80)})` : ''}` },
-            { bus, measure: 'connect + CONNECT (guest session) + SUBSCRIBE', value: Math.round(c.ms), unit: 'ms', note: `${Math.round((c.connected / c.ms) * 1000)} sessions/s, load ${loadAfterConnect}` },
-            { bus, measure: 'server heap per connection', value: perConn(before.heapUsed, after.heapUsed), unit: 'bytes', note: gc ? 'after gc' : 'run with --expose-gc' },
-            { bus, measure: 'server RSS per connection', value: perConn(before.rss, after.rss), unit: 'bytes', note: `heap+external ${perConn(before.heapUsed + before.external, after.heapUsed + after.external)} B` },
-            { bus, measure: `still open after ${IDLE_HOLD_S} s`, value: p.held, unit: 'connections', note: `${p.heartbeats} got a server heart-beat` },
-            { bus, measure: 'answered a relay request at the end', value: p.answered, unit: 'connections', note: `in ${Math.round(p.ms)} ms` },
-          );
-          await clients.run({ cmd: 'closeAll' });
-          const t0 = Date.now();
-          while (gateway.size > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
-        }
-
         if (CLIENTS > 0 && RATE > 0) {
           const committed = new Map<number, number>();
           const messages = svc.app.get(MessagesService, { strict: false });
@@ -398,6 +375,8 @@ async function main(): Promise<void> {
             return publish(applicationId, topic, type, resource, skip);
           };
           const c = await clients.run({ cmd: 'connect', ...base, n: CLIENTS, prefix: `fan-${bus}` });
+          // The session starts' events are out of the outbox before measuring.
+          await svc.app.get(OutboxRelay, { strict: false }).flush();
           const eld = monitorEventLoopDelay({ resolution: 1 });
           eld.enable();
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, channelIds });
@@ -433,6 +412,30 @@ async function main(): Promise<void> {
           );
           await clients.run({ cmd: 'closeAll' });
         }
+        if (bus === BUSES[0] && IDLE > 0) {
+          gc?.();
+          const before = process.memoryUsage();
+          const c = await clients.run({ cmd: 'connect', ...base, n: IDLE, prefix: 'idle' });
+          gc?.();
+          const after = process.memoryUsage();
+          const held = gateway.size;
+          const perConn = (a: number, b: number) => Math.round((b - a) / Math.max(1, held));
+          const loadAfterConnect = load();
+          await new Promise((r) => setTimeout(r, IDLE_HOLD_S * 1000));
+          const p = await clients.run({ cmd: 'probe' });
+          rows.push(
+            { bus, measure: 'idle connections held by one process', value: held, unit: 'connections', note: `${c.failed} failed${c.firstError ? ` (${c.firstError.slice(0, 80)})` : ''}` },
+            { bus, measure: 'connect + CONNECT (guest session) + SUBSCRIBE', value: Math.round(c.ms), unit: 'ms', note: `${Math.round((c.connected / c.ms) * 1000)} sessions/s, load ${loadAfterConnect}` },
+            { bus, measure: 'server heap per connection', value: perConn(before.heapUsed, after.heapUsed), unit: 'bytes', note: gc ? 'after gc' : 'run with --expose-gc' },
+            { bus, measure: 'server RSS per connection', value: perConn(before.rss, after.rss), unit: 'bytes', note: `heap+external ${perConn(before.heapUsed + before.external, after.heapUsed + after.external)} B` },
+            { bus, measure: `still open after ${IDLE_HOLD_S} s`, value: p.held, unit: 'connections', note: `${p.heartbeats} got a server heart-beat` },
+            { bus, measure: 'answered a relay request at the end', value: p.answered, unit: 'connections', note: `in ${Math.round(p.ms)} ms` },
+          );
+          await clients.run({ cmd: 'closeAll' });
+          const t0 = Date.now();
+          while (gateway.size > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+        }
+
       } finally {
         await svc.close();
         rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { ChatKitty } from 'chatkitty';
 import { startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
 import { GatewayServer } from '../../apps/chat/src/gateway/gateway.server';
+import { TopicHub } from '../../apps/chat/src/gateway/topic-hub';
 import { RawStompClient } from './stomp-test-client';
 
 jest.setTimeout(120_000);
@@ -80,6 +81,35 @@ describe('real-time gateway limits', () => {
     await waitFor(() => huge.closed, { what: 'the oversize WebSocket message to close the connection' });
     expect(huge.closeCode).toBe(1009);
     await stillServing();
+  });
+
+  it('drops a client that stops reading once 8 MiB are buffered for it; the other subscribers keep receiving', async () => {
+    const gateway = server.app.get(GatewayServer, { strict: false });
+    const hub = server.app.get(TopicHub, { strict: false });
+    const [sleepy, awake] = [await connected('sleepy'), await connected('awake')];
+    const topic = '/topic/channels/777777/messages';
+    // Subscribed straight in the hub: the channel does not exist, and only the socket's buffering is under test.
+    for (const c of [sleepy, awake]) {
+      c.frame('SUBSCRIBE', { id: 'me', destination: '/application/v1/user.relay' });
+      await c.next((f) => f.headers.subscription === 'me');
+    }
+    const [sleepyConn, awakeConn] = ['sleepy', 'awake'].map((name) => [...gateway.all].find((x) => x.session?.username === name)!);
+    hub.add(topic, sleepyConn, 'flood');
+    hub.add(topic, awakeConn, 'flood');
+    (sleepy.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const blob = 'x'.repeat(100_000);
+    let sent = 0;
+    // 30 MB in all: more than the kernel's socket buffers and the 8 MiB limit, a few MB at a time.
+    for (; sent < 300 && gateway.all.has(sleepyConn); sent++) {
+      hub.publish(app.id, topic, 'bench.blob', { n: sent, blob });
+      if (sent % 20 === 19) await waitFor(() => awake.frames.filter((f) => f.headers.subscription === 'flood').length === sent + 1, { what: 'the awake client reading' });
+    }
+    await waitFor(() => !gateway.all.has(sleepyConn), { what: 'the sleepy client dropped' });
+    expect(sent).toBeGreaterThan(80);
+    expect(sent).toBeLessThan(300);
+    hub.publish(app.id, topic, 'bench.blob', { n: 'last' });
+    await waitFor(() => awake.frames.some((f) => f.body.includes('"n":"last"')), { what: 'the awake client still receiving' });
+    hub.remove(topic, awakeConn, 'flood');
   });
 
   it('answers the upgrade 503 above CHATFN_GATEWAY_MAX_CONNECTIONS, and accepts again once connections close', async () => {
