@@ -110,6 +110,8 @@ describe('real-time gateway limits', () => {
     hub.publish(app.id, topic, 'bench.blob', { n: 'last' });
     await waitFor(() => awake.frames.some((f) => f.body.includes('"n":"last"')), { what: 'the awake client still receiving' });
     hub.remove(topic, awakeConn, 'flood');
+    sleepy.close();
+    await waitFor(() => sleepy.closed, { what: 'the sleepy socket closed on the client side' });
   });
 
   it('answers the upgrade 503 above CHATFN_GATEWAY_MAX_CONNECTIONS, and accepts again once connections close', async () => {
