@@ -356,7 +356,10 @@ export class StompConnection implements TopicSubscriber {
   private writable(): boolean {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return false;
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.close(1008, 'Slow consumer');
+      // A close frame would queue behind what the client does not read (and keep it in memory for the close
+      // handshake's 30 s): drop the socket at once.
+      this.ws.terminate();
+      this.onClose();
       return false;
     }
     return true;
