@@ -466,8 +466,13 @@ async function rawBaseline(clients: Clients, port: number): Promise<Row[]> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false });
   const sockets: WebSocket[] = [];
   wss.on('connection', (ws) => sockets.push(ws));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
   const c = await clients.run({ cmd: 'raw', url: `ws://127.0.0.1:${port}`, n: CLIENTS });
   while (sockets.length < c.connected) await new Promise((r) => setTimeout(r, 10));
+  gc?.();
+  const heapPerSocket = Math.round((process.memoryUsage().heapUsed - before) / Math.max(1, sockets.length));
   const groups = Array.from({ length: CHANNELS }, (_, g) => sockets.filter((_s, i) => i % CHANNELS === g));
   const padding = 'p'.repeat(800);
   let sent = 0;
@@ -501,6 +506,7 @@ async function rawBaseline(clients: Clients, port: number): Promise<Row[]> {
       unit: 'ms',
       note: `p99 ${pct(r.latencies, 99)} ms, ${r.latencies.length}/${deliveries} deliveries, load ${load()}`,
     },
+    { bus: 'baseline', measure: 'bare ws server heap per connection', value: heapPerSocket, unit: 'bytes', note: `${sockets.length} sockets, ${gc ? 'after gc' : 'run with --expose-gc'}` },
   ];
 }
 
