@@ -99,7 +99,23 @@ describe('executor killed mid-batch (Kafka, two executor processes)', () => {
         return done.length === bodies.length ? list : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 250, what: `all ${bodies.length} invocations to succeed` },
-    );
+    ).catch(async (e: Error) => {
+      // Say where the missing ones are: their log records and inbox claims.
+      const list = await allInvocations(db, fn.id);
+      const missing = bodies.filter((b) => !list.some((i) => i.body === b && i.status === 'SUCCEEDED'));
+      const claims = await db.query(
+        `SELECT status, owner, claimed_at, request->'event'->'message'->>'body' AS body FROM invocation_dedup WHERE function_id = $1`,
+        [fn.id],
+      );
+      const about = missing.slice(0, 10).map((b) => ({
+        body: b,
+        records: list.filter((i) => i.body === b),
+        claims: claims.filter((c: Json) => c.body === b),
+      }));
+      throw new Error(`${e.message}; ${missing.length} missing, e.g. ${JSON.stringify(about)}; claims by status/owner: ${JSON.stringify(
+        Object.entries(claims.reduce((m: Record<string, number>, c: Json) => ((m[`${c.status}/${String(c.owner).split(':')[0]}`] = (m[`${c.status}/${String(c.owner).split(':')[0]}`] ?? 0) + 1), m), {})),
+      )}; second executor: ${externalLog.slice(-1500)}`);
+    });
     for (const b of bodies) expect([b, all.filter((i) => i.body === b).length]).toEqual([b, 1]);
     for (const id of orphaned) expect(all.find((i) => i.invocation_id === id)?.status).toBe('SUCCEEDED');
     expect(all).toHaveLength(bodies.length);
