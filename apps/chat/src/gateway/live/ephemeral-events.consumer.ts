@@ -17,6 +17,8 @@ export class EphemeralEventsConsumer implements OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger('GatewayLive');
   private subscription?: Subscription;
   private readonly origin: string;
+  private lastWarning = 0;
+  private lost = 0;
 
   constructor(
     private readonly bus: MessageBus,
@@ -46,6 +48,16 @@ export class EphemeralEventsConsumer implements OnApplicationBootstrap, OnApplic
     this.hub.publish(applicationId, topic, type, resource, skip);
     this.bus
       .publish(TOPIC, { applicationId, origin: this.origin, topic, type, resource }, { key: Keys.channel(applicationId, channelId) })
-      .catch((e) => this.logger.warn(`${type} not relayed to the other gateway instances: ${String(e)}`));
+      .catch((e) => this.warn(e));
+  }
+
+  /** Typing goes on while the bus is down: one line a minute, not one per keystroke. */
+  private warn(e: unknown): void {
+    this.lost++;
+    const now = Date.now();
+    if (now - this.lastWarning < 60_000) return;
+    this.lastWarning = now;
+    this.logger.warn(`${this.lost} typing/keystroke event(s) not relayed to the other gateway instances: ${String(e)}`);
+    this.lost = 0;
   }
 }
