@@ -11,9 +11,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
 import { createMessageBus, MessageBus } from '@chatfn/messaging';
@@ -29,7 +29,11 @@ import { RegistryModule } from '../apps/registry/src/registry.module';
 import { RouterModule } from '../apps/router/src/router.module';
 import { freePortForBench } from './bench-port';
 
-const REPO_ROOT = resolve(__dirname, '../..');
+/** The repository: the first directory above this file with a package.json (from source or from any dist dir). */
+const REPO_ROOT = (() => {
+  for (let dir = resolve(__dirname, '..'); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return resolve(__dirname, '../..');
+})();
 const N = Number(process.env.BENCH_N ?? 300);
 /** BENCH_ONLY=drivers,docker,blocking,throughput,kafka,embedded (default: everything). */
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
