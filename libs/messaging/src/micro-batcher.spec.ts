@@ -36,4 +36,24 @@ describe('MicroBatcher', () => {
     });
     await expect(Promise.all([b.add(1), b.add(2)])).rejects.toThrow('down');
   });
+
+  it('bounds a batch by the weights of its items when given a weight', async () => {
+    const batches: number[][][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new MicroBatcher<number[]>(
+      async (xs) => {
+        batches.push(xs);
+        if (batches.length === 1) await gate;
+      },
+      { maxConcurrent: 1, maxBatch: 4, weight: (xs) => xs.length },
+    );
+    const first = b.add([0]);
+    await new Promise((r) => setImmediate(r));
+    const rest = [[1, 2], [3, 4], [5, 6, 7, 8, 9], [10]].map((x) => b.add(x));
+    release();
+    await Promise.all([first, ...rest]);
+    // [5..9] alone exceeds the bound: it goes on its own rather than waiting forever.
+    expect(batches).toEqual([[[0]], [[1, 2], [3, 4]], [[5, 6, 7, 8, 9]], [[10]]]);
+  });
 });

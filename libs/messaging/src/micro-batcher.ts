@@ -10,14 +10,22 @@ export class MicroBatcher<T, R = void> {
   private scheduled = false;
   private readonly maxBatch: number;
   private readonly maxConcurrent: number;
+  private readonly weight?: (item: T) => number;
 
   constructor(
     /** Flushes a batch; returns one result per item, in order (or nothing when R is void). A throw rejects the batch. */
     private readonly flush: (items: T[]) => Promise<R[] | void>,
-    opts: { maxBatch?: number; maxConcurrent?: number } = {},
+    opts: {
+      /** Largest batch: items, or the sum of their weights when `weight` is given (a heavier single item goes alone). */
+      maxBatch?: number;
+      maxConcurrent?: number;
+      /** Size of an item (e.g. the messages it holds) when items differ in size. */
+      weight?: (item: T) => number;
+    } = {},
   ) {
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxConcurrent = opts.maxConcurrent ?? 2;
+    this.weight = opts.weight;
   }
 
   add(item: T): Promise<R> {
@@ -41,9 +49,22 @@ export class MicroBatcher<T, R = void> {
     });
   }
 
+  /** How many queued items the next batch takes. */
+  private take(): number {
+    if (!this.weight) return this.maxBatch;
+    let sum = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      sum += this.weight(this.queue[n].item);
+      if (n > 0 && sum > this.maxBatch) break;
+      n++;
+    }
+    return n;
+  }
+
   private drain(): void {
     while (this.queue.length > 0 && this.running < this.maxConcurrent) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.queue.splice(0, this.take());
       this.running++;
       this.flush(batch.map((b) => b.item))
         .then(

@@ -30,7 +30,8 @@ export class RegistryConsumers implements OnApplicationBootstrap, OnApplicationS
         batches.flatMap((b) => b.requested ?? []),
         batches.flatMap((b) => b.completed ?? []),
       ),
-    { maxBatch: 1000, maxConcurrent: 1 },
+    // At most about 1,000 rows per statement, however large the delivered batches are.
+    { maxBatch: 1000, maxConcurrent: 1, weight: (b) => (b.requested?.length ?? 0) + (b.completed?.length ?? 0) },
   );
 
   constructor(

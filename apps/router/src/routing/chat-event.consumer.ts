@@ -16,7 +16,11 @@ export const ROUTER_GROUP = 'router';
 export class ChatEventConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private subscription?: Subscription;
   /** Requests routed from concurrently handled events (other channels) go out in one produce call. */
-  private readonly out = new MicroBatcher<Envelope[]>((batches) => this.bus.publishEnvelopes(batches.flat()), { maxBatch: 500, maxConcurrent: 2 });
+  private readonly out = new MicroBatcher<Envelope[]>((batches) => this.bus.publishEnvelopes(batches.flat()), {
+    maxBatch: 500, // requests per produce call, however large the delivered batches are
+    maxConcurrent: 2,
+    weight: (envelopes) => envelopes.length,
+  });
 
   constructor(
     private readonly bus: MessageBus,
