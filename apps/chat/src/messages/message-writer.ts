@@ -48,16 +48,17 @@ interface ContextQuery {
 
 /** Each query's channel and sender: one statement for a whole batch of sends. */
 const CONTEXT_SQL = `
-  SELECT q.idx, ${CHANNEL_COLUMNS}, s.sender
+  SELECT q.idx, ${CHANNEL_COLUMNS},
+         CASE WHEN su.id IS NOT NULL THEN to_jsonb(su) || jsonb_build_object('is_member', mem.yes IS NOT NULL) END AS sender
     FROM jsonb_to_recordset($1::jsonb) AS q(idx int, app bigint, channel bigint, uid bigint, uname text)
     LEFT JOIN channels c ON c.id = q.channel AND c.application_id = q.app
     LEFT JOIN LATERAL (
-      SELECT to_jsonb(u) || jsonb_build_object('is_member',
-               EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = u.id)) AS sender
-        FROM users u
-       WHERE u.application_id = q.app AND u.deleted_time IS NULL
-         AND ((q.uid IS NOT NULL AND u.id = q.uid) OR (q.uid IS NULL AND u.name = q.uname))
-    ) s ON true
+      SELECT u.* FROM users u WHERE q.uid IS NOT NULL AND u.id = q.uid AND u.application_id = q.app AND u.deleted_time IS NULL
+      UNION ALL
+      SELECT u.* FROM users u WHERE q.uid IS NULL AND u.application_id = q.app AND u.name = q.uname AND u.deleted_time IS NULL
+    ) su ON true
+    -- A probe per row (LIMIT 1 is never hashed): the generic plan must not hash the whole members table.
+    LEFT JOIN LATERAL (SELECT true AS yes FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = su.id LIMIT 1) mem ON true
    ORDER BY q.idx`;
 
 /**
