@@ -5,12 +5,24 @@ import { ChatKitty } from 'chatkitty';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '@chatfn/config';
 import { RunningService, startService } from '@chatfn/platform';
+import { WebSocket } from 'ws';
 import { freePort, startTestServer, TestApplication, TestServer, waitFor } from '@chatfn/testing';
 import { TopicHub } from '../../apps/chat/src/gateway/topic-hub';
 import { CHATFN_ALL_IN_ONE } from '../../apps/chatfn/chatfn.service';
 import { environment, installWebSocket, Json } from './gateway-helpers';
 
 installWebSocket();
+/** Every text frame the real client's sockets receive, per socket (the client drops action errors it has no callback for). */
+const received = new Map<WebSocket, string[]>();
+class RecordingWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    const frames: string[] = [];
+    received.set(this, frames);
+    this.on('message', (data) => frames.push(data.toString()));
+  }
+}
+(globalThis as { WebSocket?: unknown }).WebSocket = RecordingWebSocket;
 const core = require('@chatkitty/core') as typeof import('@chatkitty/core');
 
 jest.setTimeout(180_000);
@@ -155,5 +167,76 @@ describe('real-time gateway scale-out (two instances, Kafka)', () => {
       what: 'the system message on both instances',
     });
     expect(annGot.find((m) => m.body === 'maintenance at noon')).toMatchObject({ type: 'SYSTEM_TEXT' });
+  });
+
+  it('revokes the cached channel access of a member removed through the Platform API on every instance', async () => {
+    const onA = await core.connectApi({ apiKey: app.api_key, username: 'rev-ann', $environment: environment(a) as never });
+    const before = new Set(received.keys());
+    const onB = await core.connectApi({ apiKey: app.api_key, username: 'rev-ben', $environment: { host: new URL(b.url).host, secure: false } as never });
+    connections.push(onA, onB);
+    const benFrames = () => [...received].filter(([ws]) => !before.has(ws)).flatMap(([, f]) => f);
+    const ann = onA.getSdkClient();
+    const ben = onB.getSdkClient();
+    const created = (await ann.createChannel({ type: 'PRIVATE', name: 'revoked', members: [{ username: 'rev-ben' }] } as never)) as unknown as {
+      succeeded: boolean;
+      channel: Json;
+    };
+    expect(created.succeeded).toBe(true);
+    const channel = created.channel as never;
+    const channelId = Number((created.channel as { id: number }).id);
+    const annKeys: string[] = [];
+    const annTyping: string[] = [];
+    const annGot: string[] = [];
+    const benGot: string[] = [];
+    ann.startChatSession({
+      channel,
+      onKeystrokesReceived: (k: Json) => annKeys.push(String(k.keys)),
+      onTypingStarted: (u: Json) => annTyping.push(`started:${String(u.name)}`),
+      onTypingStopped: (u: Json) => annTyping.push(`stopped:${String(u.name)}`),
+      onMessageReceived: (m: Json) => annGot.push(String(m.body)),
+    } as never);
+    ben.startChatSession({ channel, onMessageReceived: (m: Json) => benGot.push(String(m.body)) } as never);
+    const [hubA, hubB] = [a.app, b.app].map((x) => x.get(TopicHub, { strict: false }));
+    const topic = (t: string) => `/topic/channels/${channelId}/${t}`;
+    await waitFor(() => [hubA, hubB].every((hub) => hub.hasSubscribers(topic('keystrokes')) && hub.hasSubscribers(topic('messages'))), {
+      what: 'the channel topics subscribed on both instances',
+    });
+
+    // Before: Ben (instance B, access cached by his subscriptions) types and Ann (instance A) sees it.
+    ben.sendKeystrokes({ channel, keys: 'hi' } as never);
+    await waitFor(() => annKeys.includes('hi') && annTyping.includes('started:rev-ben'), { timeoutMs: 20_000, what: 'ann seeing ben type' });
+
+    // Ben is removed through the Platform API of instance A; his client sees `me.channel.left` from instance B.
+    const ck = new ChatKitty(a.sdkConfig(app));
+    const users = (await ck.UsersApi.listUsers(0, 5, undefined, 'rev-ben')).data as unknown as { _embedded: { users: { id: number }[] } };
+    const benId = Number(users._embedded.users[0].id);
+    await ck.ChannelsApi.removeChannelMember(channelId, benId);
+    await waitFor(() => benFrames().some((f) => f.includes('"me.channel.left"')), { timeoutMs: 20_000, what: 'ben receiving me.channel.left' });
+    // His typing indicator ends at once, and instance B stops delivering the channel to him.
+    await waitFor(() => annTyping.includes('stopped:rev-ben'), { timeoutMs: 20_000, what: 'ben\'s typing stopped on removal' });
+    await waitFor(() => !hubB.hasSubscribers(topic('messages')) && !hubB.hasSubscribers(topic('keystrokes')), { what: 'ben\'s channel subscriptions dropped' });
+
+    // After: keystrokes are refused with an error on his error queue, and nothing reaches Ann.
+    const errorsBefore = benFrames().filter((f) => f.includes('ResourceNotFoundError')).length;
+    ben.sendKeystrokes({ channel, keys: 'secret' } as never);
+    await waitFor(() => benFrames().filter((f) => f.includes('ResourceNotFoundError') && f.includes(`Channel with id ${channelId} not found`)).length > errorsBefore, {
+      timeoutMs: 20_000,
+      what: 'the keystrokes refused',
+    });
+    const refused = benFrames().find((f) => f.includes('ResourceNotFoundError'))!;
+    expect(refused).toMatch(/^MESSAGE\n/);
+    expect(refused).toContain('receipt-id:');
+    // Nor can he send a message.
+    const sent = (await ben.sendMessage({ channel, body: 'still here?' } as never)) as unknown as { succeeded: boolean; error?: Json };
+    expect(sent.succeeded).toBe(false);
+    expect(sent.error).toMatchObject({ error: 'ResourceNotFoundError' });
+    // Ann's own message makes the round trip through the bus (slower than an ephemeral relay): by then anything Ben's
+    // instance had relayed would have arrived.
+    await ann.sendMessage({ channel, body: 'after removal' } as never);
+    await waitFor(() => annGot.includes('after removal'), { timeoutMs: 20_000, what: 'ann receiving her message' });
+    expect(annKeys).toEqual(['hi']);
+    expect(annTyping).toEqual(['started:rev-ben', 'stopped:rev-ben']);
+    expect(annGot).not.toContain('still here?');
+    expect(benGot).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { EphemeralEventsConsumer } from './live/ephemeral-events.consumer';
 import { LiveEventsConsumer } from './live/live-events.consumer';
 import { GatewaySessionsService } from './sessions/gateway-sessions.service';
 import { GATEWAY_FUNCTIONS, SessionAuthService } from './sessions/session-auth.service';
+import { ChannelAccess } from './stompx/channel-access';
 import { StompXService } from './stompx/stompx.service';
 import { TopicHub } from './topic-hub';
 
@@ -37,6 +38,7 @@ class GatewayFunctionsLifecycle implements OnApplicationBootstrap, OnApplication
     TopicHub,
     GatewaySessionsService,
     SessionAuthService,
+    ChannelAccess,
     StompXService,
     LiveEventsConsumer,
     EphemeralEventsConsumer,

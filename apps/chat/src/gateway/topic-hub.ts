@@ -43,6 +43,11 @@ export class TopicHub {
     return [...(this.topics.get(topic)?.get(sub)?.keys() ?? [])];
   }
 
+  /** The connections subscribing `topic` in this process. */
+  subscribersOf(topic: string): TopicSubscriber[] {
+    return [...(this.topics.get(topic)?.keys() ?? [])];
+  }
+
   hasSubscribers(topic: string): boolean {
     return this.topics.has(topic);
   }

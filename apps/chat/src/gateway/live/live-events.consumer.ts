@@ -3,7 +3,9 @@ import { ChatEventPayload } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { MessageBus, Subscription } from '@chatfn/messaging';
 import { fromWire } from '../../channels/wire-format';
-import { stompChannel, stompCurrentUser, stompMessage, stompReadReceipt, stompUser, Topics } from '../stompx/destinations';
+import { StompConnection } from '../stomp/stomp-connection';
+import { AccessChange, ChannelAccess } from '../stompx/channel-access';
+import { channelTopics, stompChannel, stompCurrentUser, stompMessage, stompReadReceipt, stompUser, Topics } from '../stompx/destinations';
 import { TopicHub } from '../topic-hub';
 
 type Json = Record<string, unknown>;
@@ -116,6 +118,7 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
     private readonly bus: MessageBus,
     private readonly hub: TopicHub,
     private readonly config: ChatfnConfig,
+    private readonly access: ChannelAccess,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -123,6 +126,8 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
       'chat.event.recorded.v1',
       `gateway-${this.config.instanceId}`,
       async (env) => {
+        // Cached access goes before the event is delivered: a client that saw it cannot type into the channel.
+        const change = this.access.apply(env.payload);
         for (const ev of liveEventsOf(env.payload)) {
           try {
             this.delivered += this.hub.publish(env.payload.applicationId, ev.topic, ev.type, ev.resource);
@@ -131,9 +136,24 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
             this.logger.error(`fan-out of ${env.payload.type} failed: ${String(e)}`);
           }
         }
+        // After delivery (a deleted channel's subscribers get `channel.self.deleted` first).
+        if (change?.lostBy !== undefined) this.dropSubscriptions(change);
       },
       { fromBeginning: false, concurrency: 32 },
     );
+  }
+
+  /** Those who lost the channel stop receiving its topics (and their chat sessions in it end). */
+  private dropSubscriptions({ applicationId, channelId, lostBy }: AccessChange): void {
+    const topics = new Set(channelTopics(channelId));
+    const affected = new Set<StompConnection>();
+    for (const topic of topics) {
+      for (const sub of this.hub.subscribersOf(topic)) {
+        if (!(sub instanceof StompConnection) || sub.applicationId !== applicationId) continue;
+        if (lostBy === 'everyone' || sub.session?.userId === lostBy) affected.add(sub);
+      }
+    }
+    for (const conn of affected) conn.dropTopics(topics);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -414,6 +414,25 @@ export class StompConnection implements TopicSubscriber {
     this.onClose();
   }
 
+  /**
+   * The user lost access to what these topics carry (removed from a private channel, channel deleted): the
+   * subscriptions stop delivering, and their end runs as an UNSUBSCRIBE would (a `self` topic ends the chat session).
+   */
+  dropTopics(destinations: ReadonlySet<string>): void {
+    const ctx = this.ctx;
+    if (this.state !== 'connected' || !ctx) return;
+    const dropped = new Set<string>();
+    for (const [id, destination] of this.subs) {
+      if (!destinations.has(destination)) continue;
+      this.subs.delete(id);
+      this.hub.remove(destination, this, id);
+      dropped.add(destination);
+    }
+    for (const destination of dropped) {
+      this.queue = this.queue.then(() => this.handler.unsubscribed(ctx, destination, this)).catch((e) => this.internal(e));
+    }
+  }
+
   private onClose(): void {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';

@@ -31,6 +31,11 @@ export const Topics = {
   channel: (channelId: number, t: ChannelTopic) => (t === 'self' ? `/topic/channels/${channelId}` : `/topic/channels/${channelId}/${t}`),
 };
 
+/** Every topic destination of a channel (its `self` topic and the ten others). */
+export function channelTopics(channelId: number): string[] {
+  return [Topics.channel(channelId, 'self'), ...CHANNEL_TOPICS.map((t) => Topics.channel(channelId, t))];
+}
+
 export const ERROR_QUEUES = new Set(['/user/queue/errors', '/user/queue/v1/errors']);
 
 /** `/application/v1/…` (older clients) is the same destination as `/application/…`. */

@@ -8,6 +8,7 @@ import { MessagesService } from '../../messages/messages.service';
 import { ChatEventRecorder } from '../../shared/chat-event.recorder';
 import { UserCommandsService } from '../../users/user-commands.service';
 import { EphemeralEventsConsumer } from '../live/ephemeral-events.consumer';
+import { ChannelAccess } from './channel-access';
 import { GatewaySessionsService } from '../sessions/gateway-sessions.service';
 import { SessionAuthService } from '../sessions/session-auth.service';
 import { SessionContext, StompConnection, StompXError, StompXHandler, TaggedEvent } from '../stomp/stomp-connection';
@@ -53,8 +54,6 @@ const notFound = (what: string, id: number | string) => new StompXError('Resourc
 @Injectable()
 export class StompXService implements StompXHandler, OnApplicationShutdown {
   private readonly logger = new Logger('Gateway');
-  /** Channels a connection was authorised for (topic subscriptions of a chat session come in elevens). */
-  private readonly access = new WeakMap<StompConnection, Set<number>>();
   private readonly typing = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -66,7 +65,15 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
     private readonly userCommands: UserCommandsService,
     private readonly recorder: ChatEventRecorder,
     private readonly ephemeral: EphemeralEventsConsumer,
-  ) {}
+    /** Channels a connection was authorised for (topic subscriptions of a chat session come in elevens). */
+    private readonly access: ChannelAccess,
+  ) {
+    // A typist who lost the channel stops typing in it at once (not 5 s later).
+    access.onRevoked((holder, channelId) => {
+      const ctx = holder.session;
+      if (ctx && holder instanceof StompConnection) this.stopTyping(ctx as SessionContext, channelId, holder);
+    });
+  }
 
   onApplicationShutdown(): void {
     for (const t of this.typing.values()) clearTimeout(t);
@@ -82,7 +89,10 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
   }
 
   async disconnected(ctx: SessionContext, conn: StompConnection): Promise<void> {
-    this.access.delete(conn);
+    this.access.forget(conn);
+    // Whoever was typing stops now (the others' indicators clear at once).
+    const prefix = `${ctx.userSessionId}:`;
+    for (const k of [...this.typing.keys()]) if (k.startsWith(prefix)) this.stopTyping(ctx, Number(k.slice(prefix.length)), conn);
     await this.sessions.end(ctx.userSessionId);
   }
 
@@ -127,18 +137,15 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
   }
 
   private async canAccess(ctx: SessionContext, channelId: number, conn?: StompConnection): Promise<boolean> {
-    const cached = conn && this.access.get(conn);
-    if (cached?.has(channelId)) return true;
+    if (conn && this.access.has(conn, channelId)) return true;
+    const generation = this.access.generation();
     const rows: { ok: boolean }[] = await this.db.query(
       `SELECT (c.type = 'PUBLIC' OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = $3)) AS ok
          FROM channels c WHERE c.id = $1 AND c.application_id = $2`,
       [channelId, ctx.applicationId, ctx.userId],
     );
     const ok = Boolean(rows[0]?.ok);
-    if (ok && conn) {
-      if (!cached) this.access.set(conn, new Set([channelId]));
-      else cached.add(channelId);
-    }
+    if (ok && conn) this.access.grant(conn, channelId, generation);
     return ok;
   }
 
@@ -410,7 +417,7 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
       case 'channels/:id.leave': {
         await this.channel(ctx, id);
         const left = await this.channels.removeMember(app, id, ctx.userId, 0);
-        this.access.get(conn)?.delete(id);
+        this.access.revoke(conn, id);
         return [{ topic: userTopic('channels'), type: 'user.channel.left', resource: stompChannel(left) }];
       }
       case 'channels/:id.message':
@@ -537,11 +544,19 @@ export class StompXService implements StompXHandler, OnApplicationShutdown {
     const running = this.typing.get(k);
     if (running) clearTimeout(running);
     else this.ephemeral.publish(app, channelId, Topics.channel(channelId, 'typing'), 'thread.typing.started', user, conn);
-    const stop = setTimeout(() => {
-      this.typing.delete(k);
-      this.ephemeral.publish(app, channelId, Topics.channel(channelId, 'typing'), 'thread.typing.stopped', user, conn);
-    }, TYPING_MS);
+    const stop = setTimeout(() => this.stopTyping(ctx, channelId, conn), TYPING_MS);
     stop.unref();
     this.typing.set(k, stop);
+  }
+
+  /** `thread.typing.stopped` for a typist whose indicator runs (5 s after the last keystrokes, or on losing access). */
+  private stopTyping(ctx: SessionContext, channelId: number, conn: StompConnection): void {
+    const k = `${ctx.userSessionId}:${channelId}`;
+    const running = this.typing.get(k);
+    if (!running) return;
+    clearTimeout(running);
+    this.typing.delete(k);
+    const user = stompUser({ id: ctx.userId, name: ctx.username, displayName: ctx.username });
+    this.ephemeral.publish(ctx.applicationId, channelId, Topics.channel(channelId, 'typing'), 'thread.typing.stopped', user, conn);
   }
 }
