@@ -5,6 +5,7 @@
  * 1. Idle connections (after the fan-out run of the first bus): BENCH_IDLE (5,000) clients connect (WebSocket + CONNECT, i.e. a guest user session each) and
  *    subscribe one channel topic; server heap and RSS per connection after GC; the connections are held for
  *    BENCH_IDLE_HOLD_S (12 s, more than one server heart-beat) and then every one must still answer a relay request.
+ *    Then they all disconnect and reconnect (a reconnect storm: existing users, a new session each).
  * 2. Fan-out, on the embedded (in-process) bus and on Kafka: BENCH_CLIENTS (1,000) clients, each subscribed to one
  *    of BENCH_CHANNELS (100) public channels' messages topic; BENCH_RATE (200) messages/s for BENCH_SECONDS (10) are
  *    sent through the gateway (SEND /application/channels/:id.message, one sender per channel). Latency is split at
@@ -434,6 +435,18 @@ async function main(): Promise<void> {
           await clients.run({ cmd: 'closeAll' });
           const t0 = Date.now();
           while (gateway.size > 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+          // A reconnect storm: the same users again (no user to create; a new session row each).
+          const r = await clients.run({ cmd: 'connect', ...base, n: IDLE, prefix: 'idle' });
+          rows.push({
+            bus,
+            measure: 'reconnect (existing users) + CONNECT + SUBSCRIBE',
+            value: Math.round(r.ms),
+            unit: 'ms',
+            note: `${Math.round((r.connected / r.ms) * 1000)} sessions/s, ${r.failed} failed, load ${load()}`,
+          });
+          await clients.run({ cmd: 'closeAll' });
+          const t1 = Date.now();
+          while (gateway.size > 0 && Date.now() - t1 < 60_000) await new Promise((r) => setTimeout(r, 200));
         }
 
       } finally {

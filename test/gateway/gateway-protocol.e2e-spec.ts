@@ -106,4 +106,31 @@ describe('real-time gateway protocol edges', () => {
     const s = (await ck.UserSessionsApi.listUserSessions(0, 25, undefined, 'ACTIVE')).data as unknown as { _embedded?: { sessions: { user: { name: string } }[] } };
     expect(s._embedded?.sessions.some((x) => x.user.name === 'guest-2') ?? false).toBe(false);
   });
+
+  it('starts concurrent sessions together (group commit), each with its own row, resume token and presence', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `storm-${i}`);
+    // Two connections per user, all at once: the session starts share batches.
+    const conns = await Promise.all([...names, ...names].map(() => open()));
+    const connected = await Promise.all(conns.map((c, i) => c.connect(names[i % names.length], { 'StompX-User-Agent': `storm/${i}` })));
+    expect(connected.map((f) => f.command)).toEqual(conns.map(() => 'CONNECTED'));
+    const tokens = connected.map((f) => f.headers.session);
+    expect(new Set(tokens).size).toBe(conns.length);
+    const list = (await ck.UserSessionsApi.listUserSessions(0, 100, undefined, 'ACTIVE')).data as unknown as {
+      _embedded: { sessions: { user: { name: string }; user_agent?: string }[] };
+    };
+    const storm = list._embedded.sessions.filter((s) => s.user.name.startsWith('storm-'));
+    expect(storm.map((s) => `${s.user.name} ${s.user_agent}`).sort()).toEqual(conns.map((_, i) => `${names[i % names.length]} storm/${i}`).sort());
+    for (const name of names) {
+      const u = (await ck.UsersApi.listUsers(0, 5, undefined, name)).data as unknown as { _embedded: { users: { presence: { online: boolean; status: string } }[] } };
+      expect(u._embedded.users[0].presence).toMatchObject({ online: true, status: 'AVAILABLE' });
+    }
+    // A reconnect with a resume token resumes that very session.
+    conns[0].close();
+    await waitFor(async () => {
+      const s = (await ck.UserSessionsApi.listUserSessions(0, 100, undefined, 'ENDED')).data as unknown as { _embedded?: { sessions: { user: { name: string } }[] } };
+      return s._embedded?.sessions.some((x) => x.user.name === 'storm-0');
+    }, { what: 'the closed storm session to end' });
+    const again = await open();
+    expect((await again.connect('storm-0', { 'StompX-Auth-Session-ID': tokens[0] })).headers.session).toBe(tokens[0]);
+  });
 });

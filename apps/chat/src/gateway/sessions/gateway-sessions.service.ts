@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { ChatfnConfig } from '@chatfn/config';
+import { MicroBatcher } from '@chatfn/messaging';
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -11,6 +12,13 @@ function returning<T>(result: unknown): T[] {
     return result[0] as T[];
   }
   return result as T[];
+}
+
+interface SessionStart {
+  applicationId: number;
+  userId: number;
+  userAgent: string | null;
+  resumeToken: string;
 }
 
 /** How often an instance marks itself alive; a peer silent for 3 × this is dropped and its sessions end. */
@@ -27,6 +35,8 @@ export class GatewaySessionsService implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger('GatewaySessions');
   private timer?: NodeJS.Timeout;
   readonly instanceId: string;
+  /** Session starts of concurrent connects go out together: one statement per batch (group commit). */
+  private readonly starts = new MicroBatcher<SessionStart, number>((items) => this.startAll(items), { maxBatch: 500, maxConcurrent: 2 });
 
   constructor(
     private readonly db: DataSource,
@@ -90,18 +100,33 @@ export class GatewaySessionsService implements OnApplicationBootstrap, OnApplica
     });
   }
 
-  /** Starts a user session on this instance; the user becomes online. */
+  /** Starts a user session on this instance; the user becomes online. Batched with concurrent starts. */
   async start(applicationId: number, userId: number, userAgent: string | undefined): Promise<{ id: number; resumeToken: string }> {
     const resumeToken = randomBytes(18).toString('base64url');
-    return this.db.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `INSERT INTO user_sessions (application_id, user_id, user_agent, gateway_instance, resume_token)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [applicationId, userId, userAgent?.slice(0, 256) ?? null, this.instanceId, resumeToken],
-      );
-      await this.refreshPresence(tx, [userId]);
-      return { id: Number(rows[0].id), resumeToken };
-    });
+    const id = await this.starts.add({ applicationId, userId, userAgent: userAgent?.slice(0, 256) ?? null, resumeToken });
+    return { id, resumeToken };
+  }
+
+  /**
+   * One statement (atomic on its own, so no explicit transaction): the sessions' rows and their users' presence
+   * (online, AVAILABLE: what `refreshPresence` gives a user with an ACTIVE session). Rows are matched back to the
+   * items by their resume tokens (random, unique).
+   */
+  private async startAll(items: SessionStart[]): Promise<number[]> {
+    const rows: { id: string; resume_token: string }[] = await this.db.query(
+      `WITH s AS (
+         INSERT INTO user_sessions (application_id, user_id, user_agent, gateway_instance, resume_token)
+         SELECT a, u, ua, $4, t FROM unnest($1::bigint[], $2::bigint[], $3::text[], $5::text[]) AS x(a, u, ua, t)
+         RETURNING id, user_id, resume_token
+       ), p AS (
+         UPDATE users SET presence_online = true, presence_status = 'AVAILABLE'
+          WHERE id IN (SELECT user_id FROM s) AND (presence_online IS DISTINCT FROM true OR presence_status IS DISTINCT FROM 'AVAILABLE')
+       )
+       SELECT id, resume_token FROM s`,
+      [items.map((i) => i.applicationId), items.map((i) => i.userId), items.map((i) => i.userAgent), this.instanceId, items.map((i) => i.resumeToken)],
+    );
+    const ids = new Map(rows.map((r) => [r.resume_token, Number(r.id)]));
+    return items.map((i) => ids.get(i.resumeToken)!);
   }
 
   /**

@@ -55,9 +55,11 @@ export class SessionAuthService {
   ) {}
 
   async connect(apiKey: string, headers: Record<string, string>): Promise<SessionContext> {
-    const app = apiKey ? await this.apps.findOneBy({ apiKey }) : null;
-    if (!app) throw denied('Invalid API key');
     const username = (headers['StompX-User'] ?? '').trim();
+    // The application and the user in one round trip (a connect storm pays one read, not two).
+    const found = apiKey ? await this.lookup(apiKey, username) : undefined;
+    if (!found) throw denied('Invalid API key');
+    const app = found;
     if (!username || username.length > 256) throw denied('StompX-User: a username (1 to 256 characters) is required');
     const userAgent = headers['StompX-User-Agent'];
 
@@ -69,17 +71,25 @@ export class SessionAuthService {
 
     const authParams = decodeAuthParams(headers['StompX-Auth-Params']);
     const approved = await this.runStartSessionFunction(app.id, username, authParams);
-    let user = await this.users.findByName(app.id, username);
-    if (!user) {
-      if (!approved && app.guestUsers !== 'ENABLED') {
-        throw denied('Guest users are disabled for this application and no user.attempted.start_session function is enabled');
-      }
-      user = await this.createUser(app.id, username, !approved);
-    } else if (!approved && app.guestUsers !== 'ENABLED') {
+    if (!approved && app.guestUsers !== 'ENABLED') {
       throw denied('Guest users are disabled for this application and no user.attempted.start_session function is enabled');
     }
+    // Read before the function ran; a user it created meanwhile is found by createUser's conflict path.
+    const user = found.user ?? (await this.createUser(app.id, username, !approved));
     const session = await this.sessions.start(app.id, user.id, userAgent);
     return { applicationId: app.id, userId: user.id, username: user.name, userSessionId: session.id, resumeToken: session.resumeToken };
+  }
+
+  private async lookup(apiKey: string, username: string): Promise<{ id: number; guestUsers: string; user?: { id: number; name: string } } | undefined> {
+    const rows: { id: string; guest_users: string; user_id: string | null; user_name: string | null }[] = await this.apps.query(
+      `SELECT a.id, a.guest_users, u.id AS user_id, u.name AS user_name
+         FROM applications a LEFT JOIN users u ON u.application_id = a.id AND u.name = $2 AND u.deleted_time IS NULL
+        WHERE a.api_key = $1`,
+      [apiKey, username],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { id: Number(r.id), guestUsers: r.guest_users, user: r.user_id === null ? undefined : { id: Number(r.user_id), name: String(r.user_name) } };
   }
 
   /** true: the function approved; false: no enabled function. Throws `AccessDeniedError` when it denies. */
@@ -112,7 +122,7 @@ export class SessionAuthService {
     return true;
   }
 
-  private async createUser(applicationId: number, username: string, guest: boolean): Promise<UserEntity> {
+  private async createUser(applicationId: number, username: string, guest: boolean): Promise<Pick<UserEntity, 'id' | 'name'>> {
     try {
       return await this.userCommands.create(applicationId, { name: username, display_name: username, is_guest: guest, properties: {} }, 0);
     } catch (e) {
