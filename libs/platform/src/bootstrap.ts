@@ -10,6 +10,7 @@ import { ApiErrorFilter } from './api-error';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { PlatformModule } from './platform.module';
 import { InstallationSecrets, resolveSecrets } from './secrets';
+import { postgresConnection } from './postgres-connection';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -52,7 +53,7 @@ export async function startService(def: ServiceDefinition, config: ChatfnConfig 
     stops.push(pg.stop);
     logger.log(`embedded PostgreSQL on ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   }
-  const migrator = new DataSource({ type: 'postgres', url: databaseUrl, migrations: [...EVENT_STORE_MIGRATIONS, ...def.migrations] });
+  const migrator = new DataSource({ type: 'postgres', ...postgresConnection(databaseUrl), migrations: [...EVENT_STORE_MIGRATIONS, ...def.migrations] });
   await migrator.initialize();
   try {
     await runMigrations(migrator);

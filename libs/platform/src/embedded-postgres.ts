@@ -39,7 +39,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
     throw new Error(`embedded PostgreSQL failed to start (${String(e)}); log ${logFile}:\n${tail}`);
   }
-  const url = `postgres://chatfn:chatfn@127.0.0.1:${port}/chatfn`;
+  // Over the unix socket in the data directory (libpq's ?host= form; see postgresConnection), unless its path is
+  // longer than a socket address holds (108 bytes), in which case PostgreSQL only listens on TCP.
+  const socketPath = `${databaseDir}/.s.PGSQL.${port}`;
+  const url =
+    Buffer.byteLength(socketPath) < 104
+      ? `postgres://chatfn:chatfn@localhost:${port}/chatfn?host=${encodeURIComponent(databaseDir)}`
+      : `postgres://chatfn:chatfn@127.0.0.1:${port}/chatfn`;
   const admin = new Client({ connectionString: `postgres://chatfn:chatfn@127.0.0.1:${port}/postgres` });
   await admin.connect();
   try {

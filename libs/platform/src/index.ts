@@ -7,3 +7,4 @@ export * from './platform.module';
 export * from './secrets';
 export * from './token.service';
 export * from './validation';
+export * from './postgres-connection';

@@ -17,6 +17,7 @@ import { ApplicationAuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
 import { InstallationSecrets } from './secrets';
 import { TokenService } from './token.service';
+import { postgresConnection } from './postgres-connection';
 
 export const SECRETS = Symbol('InstallationSecrets');
 export const SERVICE_NAME = Symbol('ServiceName');
@@ -61,7 +62,7 @@ export class PlatformModule {
       imports: [
         TypeOrmModule.forRoot({
           type: 'postgres',
-          url: opts.databaseUrl,
+          ...postgresConnection(opts.databaseUrl),
           autoLoadEntities: true,
           synchronize: false,
           migrationsRun: false,
