@@ -121,9 +121,16 @@ describe('real-time gateway protocol edges', () => {
     const storm = list._embedded.sessions.filter((s) => s.user.name.startsWith('storm-'));
     expect(storm.map((s) => `${s.user.name} ${s.user_agent}`).sort()).toEqual(conns.map((_, i) => `${names[i % names.length]} storm/${i}`).sort());
     for (const name of names) {
-      const u = (await ck.UsersApi.listUsers(0, 5, undefined, name)).data as unknown as { _embedded: { users: { presence: { online: boolean; status: string } }[] } };
-      expect(u._embedded.users[0].presence).toMatchObject({ online: true, status: 'AVAILABLE' });
+      const u = (await ck.UsersApi.listUsers(0, 5, undefined, name)).data as unknown as {
+        _embedded: { users: { isGuest: boolean; presence: { online: boolean; status: string } }[] };
+      };
+      expect(u._embedded.users).toHaveLength(1);
+      expect(u._embedded.users[0]).toMatchObject({ isGuest: true, presence: { online: true, status: 'AVAILABLE' } });
     }
+    // Each new user was created once, with its user.created event (as the Platform API records it).
+    const ds = (server.app.get(GatewaySessionsService, { strict: false }) as unknown as { db: { query(sql: string, args?: unknown[]): Promise<{ name: string }[]> } }).db;
+    const created = await ds.query(`SELECT data->'data'->'user'->>'name' AS name FROM events WHERE type = 'user.created' AND data->'data'->'user'->>'name' LIKE 'storm-%'`);
+    expect(created.map((e) => e.name).sort()).toEqual([...names].sort());
     // A reconnect with a resume token resumes that very session.
     conns[0].close();
     await waitFor(async () => {

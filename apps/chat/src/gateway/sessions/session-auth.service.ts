@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { ExecutionReply } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
-import { MessageBus } from '@chatfn/messaging';
+import { MessageBus, MicroBatcher } from '@chatfn/messaging';
+import { ChatEventRecorder } from '../../shared/chat-event.recorder';
 import { ApplicationEntity } from '../../applications/application.entity';
-import { UserCommandsService } from '../../users/user-commands.service';
 import { UserEntity } from '../../users/user.entity';
-import { UsersService } from '../../users/users.service';
+import { toChatUserProperties } from '../../users/user.mapper';
 import { SessionContext, StompXError } from '../stomp/stomp-connection';
 import { GatewaySessionsService } from './gateway-sessions.service';
 
@@ -43,11 +43,16 @@ export function decodeAuthParams(header: string | undefined): Record<string, unk
 @Injectable()
 export class SessionAuthService {
   private readonly logger = new Logger('SessionAuth');
+  /** Users first seen by concurrent connects are created together: one transaction per batch (group commit). */
+  private readonly newUsers = new MicroBatcher<NewUser, Pick<UserEntity, 'id' | 'name'>>((items) => this.createUsers(items), {
+    maxBatch: 500,
+    maxConcurrent: 2,
+  });
 
   constructor(
     @InjectRepository(ApplicationEntity) private readonly apps: Repository<ApplicationEntity>,
-    private readonly users: UsersService,
-    private readonly userCommands: UserCommandsService,
+    private readonly db: DataSource,
+    private readonly recorder: ChatEventRecorder,
     private readonly sessions: GatewaySessionsService,
     private readonly bus: MessageBus,
     private readonly config: ChatfnConfig,
@@ -122,14 +127,75 @@ export class SessionAuthService {
     return true;
   }
 
-  private async createUser(applicationId: number, username: string, guest: boolean): Promise<Pick<UserEntity, 'id' | 'name'>> {
-    try {
-      return await this.userCommands.create(applicationId, { name: username, display_name: username, is_guest: guest, properties: {} }, 0);
-    } catch (e) {
-      // Two sessions of a new user starting at once: the other one created it.
-      const existing = await this.users.findByName(applicationId, username);
-      if (existing) return existing;
-      throw e;
-    }
+  private createUser(applicationId: number, username: string, guest: boolean): Promise<Pick<UserEntity, 'id' | 'name'>> {
+    return this.newUsers.add({ applicationId, name: username, guest });
   }
+
+  /**
+   * What `UserCommandsService.create` does for each (a PERSON user named and displayed as the username, no
+   * properties, and its `user.created` event), for a batch in one transaction. A user that exists by now (another
+   * session, instance or function created it) is taken as it is, without an event.
+   */
+  private async createUsers(items: NewUser[]): Promise<Pick<UserEntity, 'id' | 'name'>[]> {
+    return this.db.transaction(async (tx) => {
+      const inserted: Record<string, unknown>[] = await tx.query(
+        `INSERT INTO users (application_id, name, display_name, is_guest, type, properties)
+         SELECT a, n, n, g, 'PERSON', '{}'::jsonb FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS x(a, n, g)
+         ON CONFLICT (application_id, name) WHERE deleted_time IS NULL DO NOTHING
+         RETURNING *`,
+        [items.map((i) => i.applicationId), items.map((i) => i.name), items.map((i) => i.guest)],
+      );
+      const key = (app: unknown, name: unknown) => `${String(app)}\u0000${String(name)}`;
+      const users = new Map<string, UserEntity>();
+      for (const r of inserted) users.set(key(r.application_id, r.name), userEntity(r));
+      const missing = items.filter((i) => !users.has(key(i.applicationId, i.name)));
+      if (missing.length) {
+        const existing: Record<string, unknown>[] = await tx.query(
+          `SELECT u.* FROM users u JOIN unnest($1::bigint[], $2::text[]) AS x(a, n) ON u.application_id = x.a AND u.name = x.n
+            WHERE u.deleted_time IS NULL`,
+          [missing.map((i) => i.applicationId), missing.map((i) => i.name)],
+        );
+        for (const r of existing) users.set(key(r.application_id, r.name), userEntity(r));
+      }
+      if (inserted.length) {
+        await this.recorder.recordAll(
+          tx,
+          inserted.map((r) => {
+            const user = userEntity(r);
+            return { applicationId: user.applicationId, type: 'user.created', userId: user.id, depth: 0, data: { user: toChatUserProperties(user) } };
+          }),
+        );
+      }
+      return items.map((i) => {
+        const user = users.get(key(i.applicationId, i.name));
+        if (!user) throw new Error(`user ${i.name} could not be created`);
+        return user;
+      });
+    });
+  }
+}
+
+interface NewUser {
+  applicationId: number;
+  name: string;
+  guest: boolean;
+}
+
+/** A `users` row as the entity (what `toChatUserProperties` maps). */
+function userEntity(r: Record<string, unknown>): UserEntity {
+  return Object.assign(new UserEntity(), {
+    id: Number(r.id),
+    applicationId: Number(r.application_id),
+    name: String(r.name),
+    displayName: String(r.display_name),
+    displayPictureUrl: (r.display_picture_url as string | null) ?? null,
+    isGuest: Boolean(r.is_guest),
+    type: r.type,
+    properties: (r.properties as Record<string, unknown>) ?? {},
+    presenceOnline: Boolean(r.presence_online),
+    presenceStatus: String(r.presence_status),
+    callStatus: (r.call_status as UserEntity['callStatus']) ?? null,
+    createdTime: r.created_time as Date,
+    deletedTime: null,
+  });
 }
