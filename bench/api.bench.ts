@@ -190,7 +190,7 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
         dbQueriesPerReq: round((queries.count - q0) / total),
         serverLoopMsPerReq: round(elu.active / total),
         nodeCpuMsPerReq: round((cpu.user + cpu.system) / 1000 / total),
-        pgCpuMsPerReq: round((postgresCpuMs() - pg0) / total),
+        pgCpuMsPerReq: round(cpuSince(pg0, postgresCpuMs()) / total),
       };
     };
     // Warm up both routes (JIT, prepared statements, pool), then measure baseline and send back to back.
@@ -211,9 +211,16 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
   }
 }
 
-/** CPU time (ms) used so far by every running PostgreSQL process of the machine (from /proc; 0 where unreadable). */
-function postgresCpuMs(): number {
-  let ticks = 0;
+/** CPU time used between two `postgresCpuMs()` samples by the processes of the second (one that ended is left out). */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): number {
+  let ms = 0;
+  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+  return ms;
+}
+
+/** CPU time (ms) used so far by each running PostgreSQL process of the machine, by pid (from /proc). */
+function postgresCpuMs(): Map<string, number> {
+  const out = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -221,12 +228,12 @@ function postgresCpuMs(): number {
       const close = stat.lastIndexOf(')');
       if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
       const f = stat.slice(close + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of stat)
+      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_SEC); // utime, stime (fields 14, 15)
     } catch {
       // the process ended meanwhile
     }
   }
-  return (ticks * 1000) / CLOCK_TICKS_PER_SEC;
+  return out;
 }
 const CLOCK_TICKS_PER_SEC = 100;
 

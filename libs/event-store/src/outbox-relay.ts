@@ -18,7 +18,7 @@ export interface OutboxRelayOptions {
   /** Fallback poll while leading (in case a notification is lost), and how often a standby retries the lock.
    * Default 500 ms. */
   pollIntervalMs?: number;
-  /** 0 (default): a published row is deleted at once. Otherwise published rows are kept this long, for inspection,
+  /** 0 (default): a published row is deleted by the next round (or at stop). Otherwise published rows are kept this long, for inspection,
    * then deleted by the cleanup; marking and deleting later cost about a quarter more database time per row. */
   retentionMs?: number;
   /** How often the cleanup runs. Default 30 s. */
@@ -48,6 +48,11 @@ interface OutboxRow {
 const SELECT_BATCH_SQL = `SELECT id, envelope FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`;
 const MARK_PUBLISHED_SQL = `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`;
 const DELETE_PUBLISHED_SQL = `DELETE FROM outbox WHERE id = ANY($1::bigint[])`;
+// The previous round's rows, published, are deleted by the statement that reads the next batch: one round trip per
+// round. The SELECT sees the table as it was before the DELETE, so it leaves those rows out itself.
+const DELETE_AND_SELECT_SQL = `
+  WITH gone AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]))
+  SELECT id, envelope FROM outbox WHERE published_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $2`;
 
 /**
  * Publishes outbox rows to the bus, at least once and in id order (so in order per key).
@@ -59,8 +64,9 @@ const DELETE_PUBLISHED_SQL = `DELETE FROM outbox WHERE id = ANY($1::bigint[])`;
  * `chatfn_outbox` and runs the batch queries, so a relay that lost its connection — and with it the lock — cannot
  * mark rows as published. Commits wake it at once (see `OutboxSignal`); the poll is the fallback.
  *
- * A round reads up to `batchSize` unpublished rows by id, publishes them with one `publishEnvelopes`, then deletes
- * them (or, with a `retentionMs`, marks them published and deletes them later by id range). If publishing throws,
+ * A round reads up to `batchSize` unpublished rows by id and publishes them with one `publishEnvelopes`; the next
+ * round's read deletes them in the same statement, and a stop deletes what is left (or, with a `retentionMs`, a
+ * round marks them published and the cleanup deletes them later by id range). If publishing throws,
  * nothing is touched and the round is retried after a backoff; a crash between publish and delete only causes
  * duplicates (consumers are idempotent on eventId).
  */
@@ -86,6 +92,8 @@ export class OutboxRelay {
   private roundListeners: (() => void)[] = [];
   /** Highest published id per round, oldest first: what the cleanup may delete once it is old enough. */
   private publishedMarks: { maxId: bigint; at: number }[] = [];
+  /** Rows this leader published whose delete rides on the next round's read (retention 0). */
+  private toDelete: string[] = [];
   private lastCleanupAt = 0;
 
   constructor(
@@ -182,8 +190,21 @@ export class OutboxRelay {
         await this.wait(backoff, false);
       }
     }
+    await this.deletePublished();
     await this.disconnect();
     this.notifyRound();
+  }
+
+  /** Deletes what this relay published and has not deleted yet (at stop; otherwise the next round does). */
+  private async deletePublished(): Promise<void> {
+    if (this.toDelete.length === 0 || !this.client || this.clientBroken) return;
+    try {
+      await this.client.query({ name: 'delete_published', text: DELETE_PUBLISHED_SQL, values: [this.toDelete] });
+    } catch (err) {
+      // Published anyway: the next leader publishes them again (consumers are idempotent on eventId).
+      this.logger.error('could not delete published rows at stop', err);
+    }
+    this.toDelete = [];
   }
 
   private async tryLead(): Promise<boolean> {
@@ -208,15 +229,16 @@ export class OutboxRelay {
   private async round(): Promise<boolean> {
     const client = this.client!;
     this.wakePending = false;
-    const { rows } = await client.query<OutboxRow>({ name: 'select_batch', text: SELECT_BATCH_SQL, values: [this.batchSize] });
+    const { rows } =
+      this.toDelete.length > 0
+        ? await client.query<OutboxRow>({ name: 'delete_and_select_batch', text: DELETE_AND_SELECT_SQL, values: [this.toDelete, this.batchSize] })
+        : await client.query<OutboxRow>({ name: 'select_batch', text: SELECT_BATCH_SQL, values: [this.batchSize] });
+    this.toDelete = [];
     if (rows.length > 0) {
       await this.bus.publishEnvelopes(rows.map((row) => row.envelope));
       const ids = rows.map((row) => row.id);
-      await client.query(
-        this.retentionMs === 0
-          ? { name: 'delete_published', text: DELETE_PUBLISHED_SQL, values: [ids] }
-          : { name: 'mark_published', text: MARK_PUBLISHED_SQL, values: [ids] },
-      );
+      if (this.retentionMs === 0) this.toDelete = ids;
+      else await client.query({ name: 'mark_published', text: MARK_PUBLISHED_SQL, values: [ids] });
       this.published += rows.length;
       if (this.retentionMs > 0) {
         const maxId = ids.reduce((max, id) => (BigInt(id) > max ? BigInt(id) : max), 0n);
@@ -271,6 +293,8 @@ export class OutboxRelay {
   private async disconnect(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    // Rows published but not deleted are published again by whoever leads next: duplicates, never losses.
+    this.toDelete = [];
     this.clientBroken = false;
     this.leader = false;
     if (!client) return;
