@@ -128,7 +128,9 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
       async (env) => {
         // Cached access goes before the event is delivered: a client that saw it cannot type into the channel.
         const change = this.access.apply(env.payload);
-        for (const ev of liveEventsOf(env.payload)) {
+        // No subscriber in this process (an API-only instance, a quiet gateway): nothing to render.
+        const live = this.hub.size > 0 ? liveEventsOf(env.payload) : [];
+        for (const ev of live) {
           try {
             this.delivered += this.hub.publish(env.payload.applicationId, ev.topic, ev.type, ev.resource);
           } catch (e) {
