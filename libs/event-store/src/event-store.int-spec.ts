@@ -142,6 +142,59 @@ describe('EventStore (PostgreSQL)', () => {
     expect(n).toBe(8);
   });
 
+  it('appendAny: appends to several streams at their ends in one statement, the outbox in the given order', async () => {
+    await store.append(dataSource.manager, 'many-a', 'no-stream', [{ type: 'Before', data: {} }]);
+    const envs = ['many-a', 'many-b', 'many-a'].map((key, i) => testEnvelope(key, { i }));
+    await store.transaction((m) =>
+      store.appendAny(m, [
+        { streamId: 'many-a', event: { type: 'A1', data: { i: 0 } }, envelope: envs[0] },
+        { streamId: 'many-b', event: { type: 'B1', data: { i: 1 } }, envelope: envs[1] },
+        { streamId: 'many-a', event: { type: 'A2', data: { i: 2 } }, envelope: envs[2] },
+        { streamId: 'many-b', event: { type: 'B2', data: { i: 3 } } },
+      ]),
+    );
+    expect((await store.read('many-a')).map((e) => [e.version, e.type])).toEqual([[1, 'Before'], [2, 'A1'], [3, 'A2']]);
+    expect((await store.read('many-b')).map((e) => [e.version, e.type])).toEqual([[1, 'B1'], [2, 'B2']]);
+    const rows: { event_id: string }[] = await dataSource.query(
+      `SELECT envelope->>'eventId' AS event_id FROM outbox WHERE key IN ('many-a', 'many-b') ORDER BY id`,
+    );
+    expect(rows.map((r) => r.event_id)).toEqual(envs.map((e) => e.eventId));
+  });
+
+  it('appendAny: when a concurrent writer takes a version first, falls back stream by stream and loses nothing', async () => {
+    await store.append(dataSource.manager, 'many-race', 'no-stream', [{ type: 'Created', data: {} }]);
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstAppended!: () => void;
+    const firstHasAppended = new Promise<void>((resolve) => (firstAppended = resolve));
+    const first = store.transaction(async (m) => {
+      await store.append(m, 'many-race', 1, [{ type: 'ByFirst', data: {} }]);
+      firstAppended();
+      await firstMayCommit;
+    });
+    await firstHasAppended;
+    const envs = [testEnvelope('many-race', { n: 1 }), testEnvelope('many-race-other', { n: 2 }), testEnvelope('many-race', { n: 3 })];
+    const second = store.transaction((m) =>
+      store.appendAny(m, [
+        { streamId: 'many-race', event: { type: 'Second1', data: {} }, envelope: envs[0] },
+        { streamId: 'many-race-other', event: { type: 'Other', data: {} }, envelope: envs[1] },
+        { streamId: 'many-race', event: { type: 'Second2', data: {} }, envelope: envs[2] },
+      ]),
+    );
+    await until(async () => (await blockedOnLock(dataSource)) > 0, 'appendAny to wait for the first writer');
+    releaseFirst();
+    await Promise.all([first, second]);
+
+    expect((await store.read('many-race')).map((e) => e.type)).toEqual(['Created', 'ByFirst', 'Second1', 'Second2']);
+    expect((await store.read('many-race-other')).map((e) => [e.version, e.type])).toEqual([[1, 'Other']]);
+    const rows: { event_id: string; key: string }[] = await dataSource.query(
+      `SELECT envelope->>'eventId' AS event_id, key FROM outbox WHERE key IN ('many-race', 'many-race-other') ORDER BY id`,
+    );
+    // Each envelope once; one stream's in their order.
+    expect(rows.map((r) => r.event_id).sort()).toEqual(envs.map((e) => e.eventId).sort());
+    expect(rows.filter((r) => r.key === 'many-race').map((r) => r.event_id)).toEqual([envs[0].eventId, envs[2].eventId]);
+  });
+
   it('commits state, events and outbox rows together, and rolls them back together', async () => {
     await dataSource.query('CREATE TABLE IF NOT EXISTS widgets (id text PRIMARY KEY)');
     const unitOfWork = (id: string, fail: boolean) =>

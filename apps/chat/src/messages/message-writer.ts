@@ -152,9 +152,10 @@ export class MessageWriter {
     const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context', CONTEXT_SQL, [
       JSON.stringify(qs.map((q, idx) => ({ idx, ...q }))),
     ]);
+    const byIdx = new Map(rows.map((r) => [Number(r.idx), r]));
     return qs.map((q, i) => {
-      const r = rows[i];
-      if (r.id === null) return {};
+      const r = byIdx.get(i);
+      if (!r || r.id === null) return {};
       const channel = channelRes(r);
       if (q.uid === null && q.uname === null) return { channel };
       const s = r.sender as Json | null;
