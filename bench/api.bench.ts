@@ -11,7 +11,6 @@
  * Knobs: BENCH_N (messages per measured run, default 5000), BENCH_CONCURRENCY (default 16), BENCH_ONLY=embedded|kafka.
  * Prints a table and writes bench-results/api.json.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -20,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { RunningService } from '@chatfn/platform';
+import { benchBroker, BenchBroker } from './bench-kafka';
 import { freePortForBench } from './bench-port';
 
 /** dist/bench/api.bench.js when built; bench/api.bench.ts when run from source. */
@@ -240,7 +240,6 @@ const CLOCK_TICKS_PER_SEC = 100;
 /** Counts the queries of every `pg` client of this process (the server's pool, the outbox relay, ...). */
 const queries = { count: 0 };
 function countQueries(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pg = require('pg') as { Client: { prototype: { query: (...a: unknown[]) => unknown } } };
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
@@ -284,43 +283,16 @@ async function workerMain(spec: LoadSpec): Promise<void> {
   parentPort!.postMessage(result);
 }
 
-interface Broker {
-  brokers: string[];
-  started: boolean;
-  stop(): Promise<void>;
-}
-
-async function acquireBroker(): Promise<Broker> {
-  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  if (given?.length) return { brokers: given, started: false, stop: async () => undefined };
-  const [port, controllerPort] = [await freePortForBench(), await freePortForBench()];
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], {
-    env: { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms128m -Xmx384m' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  const vars = Object.fromEntries(out.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
-  console.log(`started Kafka pid ${vars.KAFKA_PID} on ${vars.KAFKA_BROKERS}`);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), vars.KAFKA_DATA_DIR], { stdio: 'inherit' });
-  };
-  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
-  return { brokers: [vars.KAFKA_BROKERS], started: true, stop };
-}
-
 async function main(): Promise<void> {
   countQueries();
   const { benchDatabase } = await import('./bench-postgres');
   const db = await benchDatabase();
   const rows: Row[] = [];
-  let broker: Broker | undefined;
+  let broker: BenchBroker | undefined;
   try {
     if (ONLY !== 'kafka') rows.push(...(await benchSetup('embedded (in-process bus)', db.url)));
     if (ONLY !== 'embedded') {
-      broker = await acquireBroker();
+      broker = await benchBroker();
       rows.push(...(await benchSetup('Kafka', db.url, broker.brokers)));
     }
   } finally {

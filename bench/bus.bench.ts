@@ -5,16 +5,15 @@
  * Uses KAFKA_BROKERS when set; otherwise starts a broker with scripts/infra/kafka-start.sh on free ports and stops
  * it at the end. Prints a table and writes bench-results/bus.json.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChatEventPayload } from '@chatfn/contracts';
 import { InProcessMessageBus, KafkaMessageBus, MessageBus } from '@chatfn/messaging';
 import { Admin, Consumer, EachMessageHandler, Kafka, Partitioners, Producer } from 'kafkajs';
 import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../libs/messaging/src/kafka-logger';
+import { benchBroker } from './bench-kafka';
 
 const CHAT = 'chat.event.recorded.v1';
 const EXECUTION = 'executor.execution.requested.v1';
@@ -48,7 +47,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const broker = await acquireBroker();
+  const broker = await benchBroker();
   const rows: Row[] = [];
   try {
     rows.push(...(await benchInProcess()));
@@ -338,52 +337,6 @@ function round(ms: number): number {
 
 function uid(): string {
   return randomUUID().slice(0, 8);
-}
-
-interface Broker {
-  brokers: string[];
-  started: boolean;
-  stop(): Promise<void>;
-}
-
-async function acquireBroker(): Promise<Broker> {
-  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  if (given?.length) return { brokers: given, started: false, stop: async () => undefined };
-
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], {
-    env: {
-      ...process.env,
-      KAFKA_PORT: String(port),
-      KAFKA_CONTROLLER_PORT: String(controllerPort),
-      KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms128m -Xmx384m',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  const vars = Object.fromEntries(out.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
-  const dataDir = vars.KAFKA_DATA_DIR;
-  console.log(`started Kafka pid ${vars.KAFKA_PID} on ${vars.KAFKA_BROKERS}`);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), dataDir], { stdio: 'inherit' });
-  };
-  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
-  return { brokers: [vars.KAFKA_BROKERS], started: true, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 main().catch((err: unknown) => {

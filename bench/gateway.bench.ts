@@ -16,13 +16,14 @@
  * scripts/infra/kafka-start.sh. PostgreSQL is DATABASE_URL or an embedded one. Prints tables with the load average
  * and writes bench-results/gateway.json.
  */
-import { ChildProcess, execFileSync, fork } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { benchBroker } from './bench-kafka';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
@@ -333,7 +334,7 @@ async function main(): Promise<void> {
   try {
     if (CLIENTS > 0 && RATE > 0) rows.push(...(await rawBaseline(clients, await freePortForBench())));
     for (const bus of BUSES) {
-      if (bus === 'kafka') broker ??= await acquireBroker(freePortForBench);
+      if (bus === 'kafka') broker ??= await benchBroker();
       const dir = mkdtempSync(join(tmpdir(), 'chatfn-bench-gw-'));
       const svc = await startService(
         { ...CHATFN_ALL_IN_ONE, afterStart: undefined, embeddedDatabase: false },
@@ -521,27 +522,6 @@ async function rawBaseline(clients: Clients, port: number): Promise<Row[]> {
     },
     { bus: 'baseline', measure: 'bare ws server heap per connection', value: heapPerSocket, unit: 'bytes', note: `${sockets.length} sockets, ${gc ? 'after gc' : 'run with --expose-gc'}` },
   ];
-}
-
-/** KAFKA_BROKERS, or a broker started with scripts/infra/kafka-start.sh on free ports (stopped at the end). */
-async function acquireBroker(freePort: () => Promise<number>): Promise<{ brokers: string[]; stop(): void }> {
-  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  if (given?.length) return { brokers: given, stop: () => undefined };
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], {
-    env: { ...process.env, KAFKA_PORT: String(await freePort()), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_HEAP_OPTS: process.env.KAFKA_HEAP_OPTS ?? '-Xms128m -Xmx384m' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-  });
-  const vars = Object.fromEntries(out.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
-  let stopped = false;
-  return {
-    brokers: [vars.KAFKA_BROKERS],
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), vars.KAFKA_DATA_DIR], { stdio: 'inherit' });
-    },
-  };
 }
 
 if (process.env.BENCH_ROLE === 'clients') {

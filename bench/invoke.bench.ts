@@ -9,7 +9,6 @@
  * BENCH_EVENTS (throughput events, default 10×N), BENCH_ONLY (parts), BENCH_LEAN (registry+router+executor only).
  * Prints a table and writes bench-results/invoke.json (invoke-partial.json for a BENCH_ONLY run).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -27,7 +26,7 @@ import { ExecutorModule } from '../apps/executor/src/executor.module';
 import { installationRuntimeDir } from '../apps/executor/src/runners/runtime-spec.source';
 import { RegistryModule } from '../apps/registry/src/registry.module';
 import { RouterModule } from '../apps/router/src/router.module';
-import { freePortForBench } from './bench-port';
+import { benchBroker } from './bench-kafka';
 
 /** The repository: the first directory above this file with a package.json (from source or from any dist dir). */
 const REPO_ROOT = (() => {
@@ -224,15 +223,9 @@ async function serverRows(kafka: string[] | undefined): Promise<{ rows: Row[]; s
 
 /** KAFKA_BROKERS when set; otherwise a broker of our own on free ports (stopped at the end); none with BENCH_NO_KAFKA. */
 async function kafkaBrokers(): Promise<{ brokers?: string[]; stop(): void }> {
-  const given = process.env.KAFKA_BROKERS?.split(',').filter(Boolean);
-  if (given?.length) return { brokers: given, stop: () => undefined };
-  if (process.env.BENCH_NO_KAFKA || (ONLY.length > 0 && !ONLY.includes('kafka'))) return { stop: () => undefined };
-  const env = { ...process.env, KAFKA_PORT: String(await freePortForBench()), KAFKA_CONTROLLER_PORT: String(await freePortForBench()) };
-  const out = execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-start.sh')], { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  const vars = new Map(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
-  const dataDir = vars.get('KAFKA_DATA_DIR')!;
-  console.log(`started Kafka ${vars.get('KAFKA_BROKERS')} (pid ${vars.get('KAFKA_PID')})`);
-  return { brokers: [vars.get('KAFKA_BROKERS')!], stop: () => execFileSync('bash', [join(REPO_ROOT, 'scripts/infra/kafka-stop.sh'), dataDir], { stdio: 'inherit' }) };
+  const skip = process.env.BENCH_NO_KAFKA || (ONLY.length > 0 && !ONLY.includes('kafka'));
+  if (skip && !process.env.KAFKA_BROKERS) return { stop: () => undefined };
+  return benchBroker();
 }
 
 async function main(): Promise<void> {
