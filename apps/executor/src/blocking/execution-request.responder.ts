@@ -4,7 +4,7 @@ import { Envelope, ExecutionReply, Keys } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
 import { MessageBus, Subscription } from '@chatfn/messaging';
-import { FunctionInvoker } from '../invocations/function-invoker.service';
+import { completedPayload, FunctionInvoker } from '../invocations/function-invoker.service';
 import { compileScript } from '../runners/compile-script';
 
 export const EXECUTOR_BLOCKING_GROUP = 'executor-blocking';
@@ -65,27 +65,15 @@ export class ExecutionRequestResponder implements OnApplicationBootstrap, OnAppl
       });
       if (!draft) {
         // Recorded after the reply (see RECORD_LINGER_MS): the caller waits for the verdict, not for the invocation log.
-        const finishedAt = new Date().toISOString();
+        const payload = completedPayload(
+          { invocationId, applicationId: req.applicationId, functionId: fn!.id, triggerType: req.triggerType, versionNumber, event: req.event },
+          reply,
+          { attempt: 1, startedAt, deadLettered: false },
+        );
         this.record(() =>
           this.bus.envelope(
             'executor.invocation.completed.v1',
-            {
-              invocationId,
-              applicationId: req.applicationId,
-              functionId: fn!.id,
-              triggerType: req.triggerType,
-              versionNumber,
-              status: reply.status,
-              args: req.event,
-              result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
-              error: reply.error,
-              logs: reply.logs,
-              durationMs: reply.durationMs,
-              attempt: 1,
-              startedAt: startedAt.toISOString(),
-              finishedAt,
-              deadLettered: false,
-            },
+            payload,
             { key: Keys.fn(fn!.id), cause: env },
           ),
         );

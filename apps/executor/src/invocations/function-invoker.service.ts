@@ -1,8 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { InvocationCompletedPayload } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import type { RunnerReply } from '../../../runner/runner.protocol';
 import { RunnerPool } from '../runners/runner-pool';
+
+/**
+ * What `executor.invocation.completed.v1` says of one run (the registry's invocation log): the invocation, the
+ * runner's reply, the attempt and when it ran (finished: now).
+ */
+export function completedPayload(
+  run: { invocationId: string; applicationId: number; functionId: number; triggerType: string; versionNumber: number; event: Record<string, unknown> },
+  reply: RunnerReply,
+  at: { attempt: number; startedAt: Date; deadLettered: boolean },
+): InvocationCompletedPayload {
+  return {
+    invocationId: run.invocationId,
+    applicationId: run.applicationId,
+    functionId: run.functionId,
+    triggerType: run.triggerType,
+    versionNumber: run.versionNumber,
+    status: reply.status,
+    args: run.event,
+    result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
+    error: reply.error,
+    logs: reply.logs,
+    durationMs: reply.durationMs,
+    attempt: at.attempt,
+    startedAt: at.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    deadLettered: at.deadLettered,
+  };
+}
 
 export interface InvokeCommand {
   invocationId: string;

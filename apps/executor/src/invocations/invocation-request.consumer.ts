@@ -5,7 +5,7 @@ import { ChatfnConfig } from '@chatfn/config';
 import { FunctionDirectory } from '@chatfn/function-directory';
 import { MessageBus, MicroBatcher, Subscription } from '@chatfn/messaging';
 import type { RunnerReply } from '../../../runner/runner.protocol';
-import { FunctionInvoker } from './function-invoker.service';
+import { completedPayload, FunctionInvoker } from './function-invoker.service';
 import { DedupKey, InboxItem, InvocationDedupRepository } from './invocation-dedup.repository';
 
 export const EXECUTOR_GROUP = 'executor';
@@ -230,23 +230,7 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
       const envelopes: Envelope[] = [
         this.bus.envelope(
           'executor.invocation.completed.v1',
-          {
-            invocationId: req.invocationId,
-            applicationId: req.applicationId,
-            functionId: req.functionId,
-            triggerType: req.triggerType,
-            versionNumber,
-            status: reply.status,
-            args: req.event,
-            result: reply.status === 'SUCCEEDED' ? { payload: reply.result ?? null } : undefined,
-            error: reply.error,
-            logs: reply.logs,
-            durationMs: reply.durationMs,
-            attempt,
-            startedAt: startedAt.toISOString(),
-            finishedAt: new Date().toISOString(),
-            deadLettered,
-          },
+          completedPayload({ ...req, versionNumber }, reply, { attempt, startedAt, deadLettered }),
           { key: completedKey(req.invocationId), cause: causeMeta },
         ),
       ];
