@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, ClientRequest, IncomingMessage, request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { InitRequest, RunnerReply, RunRequest } from '../../../runner/runner.protocol';
 import { RunnerExit, RunnerHandle, RuntimeSpec } from './executor-driver';
@@ -244,64 +244,50 @@ export abstract class RunnerConnection implements RunnerHandle {
       void r().then((reply) => items.forEach((_, i) => done(i, reply)));
     };
     const text = JSON.stringify({ requests: items.map((it) => it.req) });
-    const req = request(
-      {
-        host: this.host,
-        port: this.port,
-        path: '/runs',
-        method: 'POST',
-        agent: this.agent,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(text),
-        },
-      },
-      (res) => {
-        if (res.statusCode === 404) {
-          // A runner from before batching: one request per run from now on.
-          res.resume();
-          this.batching = false;
-          items.forEach((it, i) => {
-            if (settled[i]) return;
-            clearTimeout(timers[i]);
-            settled[i] = true;
-            open--;
-            this._inFlight--;
-            void this.run(it.req).then(it.resolve);
-          });
-          return;
-        }
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8').slice(0, 500);
-            failRest(async () => this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw}`));
-          });
-          return;
-        }
-        res.setEncoding('utf8');
-        let buf = '';
-        res.on('data', (c: string) => {
-          buf += c;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            try {
-              const { i, reply } = JSON.parse(line) as { i: number; reply: RunnerReply };
-              done(i, reply);
-            } catch (e) {
-              failRest(async () => this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
-            }
-          }
+    const req = this.post('/runs', text, (res) => {
+      if (res.statusCode === 404) {
+        // A runner from before batching: one request per run from now on.
+        res.resume();
+        this.batching = false;
+        items.forEach((it, i) => {
+          if (settled[i]) return;
+          clearTimeout(timers[i]);
+          settled[i] = true;
+          open--;
+          this._inFlight--;
+          void this.run(it.req).then(it.resolve);
         });
-        res.on('end', () => failRest(async () => this.failure(started, 'RunnerProtocolError', 'the runner ended the batch without every reply')));
-        res.on('error', (e) => failRest(() => this.lost(started, e)));
-        res.on('close', () => failRest(() => this.lost(started, new Error('connection closed'))));
-      },
-    );
+        return;
+      }
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+          failRest(async () => this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw}`));
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let buf = '';
+      res.on('data', (c: string) => {
+        buf += c;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          try {
+            const { i, reply } = JSON.parse(line) as { i: number; reply: RunnerReply };
+            done(i, reply);
+          } catch (e) {
+            failRest(async () => this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
+          }
+        }
+      });
+      res.on('end', () => failRest(async () => this.failure(started, 'RunnerProtocolError', 'the runner ended the batch without every reply')));
+      res.on('error', (e) => failRest(() => this.lost(started, e)));
+      res.on('close', () => failRest(() => this.lost(started, new Error('connection closed'))));
+    });
     req.on('error', (e) => failRest(() => this.lost(started, e)));
     req.end(text);
   }
@@ -329,42 +315,34 @@ export abstract class RunnerConnection implements RunnerHandle {
             timedOut: true,
           });
         }, hardTimeoutMs);
-        const req = request(
-          {
-            host: this.host,
-            port: this.port,
-            path,
-            method: 'POST',
-            agent: this.agent,
-            headers: {
-              authorization: `Bearer ${this.token}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(text),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const raw = Buffer.concat(chunks).toString('utf8');
-              if (res.statusCode !== 200) {
-                return done(this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw.slice(0, 500)}`));
-              }
-              try {
-                done(JSON.parse(raw) as RunnerReply);
-              } catch (e) {
-                done(this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
-              }
-            });
-            res.on('error', (e) => void this.lost(started, e).then(done));
-          },
-        );
+        const req = this.post(path, text, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) {
+              return done(this.failure(started, 'RunnerProtocolError', `runner answered ${res.statusCode}: ${raw.slice(0, 500)}`));
+            }
+            try {
+              done(JSON.parse(raw) as RunnerReply);
+            } catch (e) {
+              done(this.failure(started, 'RunnerProtocolError', `runner sent invalid JSON: ${String(e)}`));
+            }
+          });
+          res.on('error', (e) => void this.lost(started, e).then(done));
+        });
         req.on('error', (e) => void this.lost(started, e).then(done));
         req.end(text);
       });
     } finally {
       this._inFlight--;
     }
+  }
+
+  /** A JSON POST to the runner's HTTP server (keep-alive agent, bearer token). */
+  private post(path: string, text: string, onResponse: (res: IncomingMessage) => void): ClientRequest {
+    const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+    return request({ host: this.host, port: this.port, path, method: 'POST', agent: this.agent, headers }, onResponse);
   }
 
   /** The connection broke: explain it by the runner's exit if it exited (crash, out of memory). */
