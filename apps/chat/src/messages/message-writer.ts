@@ -14,29 +14,6 @@ export interface SendContext {
   sender?: { user: UserRes; isMember: boolean } | null;
 }
 
-/** A message ready to store: its row, its resource (id still 0) and what its notifications and events need. */
-export interface PendingMessage {
-  row: {
-    application_id: number;
-    channel_id: number;
-    type: string;
-    user_id: number | null;
-    body: string | null;
-    file: Json | null;
-    group_tag: string | null;
-    properties: Record<string, unknown>;
-    mentions: Json[] | null;
-    parent_id: number | null;
-    nested_level: number;
-    created_time: string;
-  };
-  message: MessageRes;
-  /** The channel as the `user.sent.message` event shows it (its `lastReceivedMessage` is set once stored). */
-  channel: ChannelRes;
-  notify: NotifyInput;
-  depth: number;
-}
-
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 interface ContextQuery {
@@ -123,7 +100,7 @@ export class MessageWriter {
   });
   private readonly lanes = Array.from(
     { length: LANES },
-    () => new MicroBatcher<PendingMessage, Outcome<MessageRes>>((ms) => this.writeAll(ms), { maxBatch: MAX_BATCH, maxConcurrent: 1 }),
+    () => new MicroBatcher<NotifyInput, Outcome<MessageRes>>((ms) => this.writeAll(ms), { maxBatch: MAX_BATCH, maxConcurrent: 1 }),
   );
 
   constructor(
@@ -143,9 +120,13 @@ export class MessageWriter {
     return unwrap(await this.contexts.add(q));
   }
 
-  /** Stores a message, its notifications and its chat events (batched with concurrent sends); the stored message. */
-  async write(m: PendingMessage): Promise<MessageRes> {
-    return unwrap(await this.lanes[m.row.channel_id % LANES].add(m));
+  /**
+   * Stores a message (its resource, id still 0: set here), its notifications and its chat events (batched with
+   * concurrent sends); the stored message. `m.channel` is the channel as the `user.sent.message` event shows it: its
+   * `lastReceivedMessage` is set once stored.
+   */
+  async write(m: NotifyInput): Promise<MessageRes> {
+    return unwrap(await this.lanes[m.message.channelId % LANES].add(m));
   }
 
   private async loadContexts(qs: ContextQuery[]): Promise<SendContext[]> {
@@ -163,19 +144,19 @@ export class MessageWriter {
     });
   }
 
-  private async writeAll(ms: PendingMessage[]): Promise<Outcome<MessageRes>[]> {
+  private async writeAll(ms: NotifyInput[]): Promise<Outcome<MessageRes>[]> {
     const batch = await settle(() => this.db.transaction((tx) => this.writeBatch(tx, ms)), ms.length);
     if (ms.length === 1 || batch.every((o) => o.ok)) return batch;
     // Something in the batch failed the whole transaction: find out which, one message per transaction.
     return Promise.all(ms.map(async (m) => (await settle(() => this.db.transaction((tx) => this.writeBatch(tx, [m])), 1))[0]));
   }
 
-  private async writeBatch(tx: EntityManager, ms: PendingMessage[]): Promise<MessageRes[]> {
+  private async writeBatch(tx: EntityManager, ms: NotifyInput[]): Promise<MessageRes[]> {
     const input = ms.map((m, idx) => ({
       idx,
-      ...m.row,
+      ...rowOf(m),
       message: withoutId(m.message),
-      ...this.notifications.columns(m.notify),
+      ...this.notifications.columns(m),
     }));
     const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages', SEND_SQL, [JSON.stringify(input)]);
     const notes = new Map<number, Json[]>();
@@ -191,16 +172,15 @@ export class MessageWriter {
     }
     const events: ChatEventInput[] = [];
     for (const [idx, m] of ms.entries()) {
-      const { message, channel, depth } = m;
-      const sender = m.notify.sender;
+      const { message, channel, sender, depth } = m;
       if (message.parentId === undefined) channel.lastReceivedMessage = withoutUser(message);
-      const base = { applicationId: m.row.application_id, channelId: m.row.channel_id, depth };
+      const base = { applicationId: m.applicationId, channelId: message.channelId, depth };
       events.push(
         sender
           ? { ...base, type: 'user.sent.message', userId: sender.id, data: { user: sender, channel, message } }
           : { ...base, type: 'system.sent.message', data: { channel, message } },
       );
-      events.push(...this.notifications.events(notes.get(idx) ?? [], m.notify));
+      events.push(...this.notifications.events(notes.get(idx) ?? [], m));
     }
     await this.recorder.recordAll(tx, events);
     return ms.map((m) => m.message);
@@ -219,6 +199,24 @@ async function settle<T>(run: () => Promise<T[]>, n: number): Promise<Outcome<T>
 function unwrap<T>(o: Outcome<T>): T {
   if (!o.ok) throw o.error;
   return o.value;
+}
+
+/** The `messages` row of a message to store (`SEND_SQL`'s input columns). */
+function rowOf({ applicationId, message: m, sender }: NotifyInput): Json {
+  return {
+    application_id: applicationId,
+    channel_id: m.channelId,
+    type: m.type,
+    user_id: sender?.id ?? null,
+    body: m.body ?? null,
+    file: m.file ?? null,
+    group_tag: m.groupTag ?? null,
+    properties: m.properties,
+    mentions: m.mentions ?? null,
+    parent_id: m.parentId ?? null,
+    nested_level: m.nestedLevel,
+    created_time: m.createdTime,
+  };
 }
 
 function withoutId(m: MessageRes): Json {

@@ -74,9 +74,6 @@ export class MessagesService {
     }
     const type = sender ? input.type : input.type === 'TEXT' ? 'SYSTEM_TEXT' : 'SYSTEM_FILE';
     const mentions = body !== undefined ? await this.mentions(applicationId, body) : { list: [], userIds: [], channel: undefined };
-    const createdTime = new Date();
-    const nestedLevel = parent ? Number(parent.nestedLevel) + 1 : 0;
-    const mentionList = type.endsWith('TEXT') ? mentions.list : null;
 
     // The resource is built here (created_time from this clock, the id from the insert) so that the message, its
     // notifications (which embed it) and the chat events take one batched statement and one append.
@@ -84,45 +81,25 @@ export class MessagesService {
       id: 0,
       type,
       channel_id: channelId,
-      created_time: createdTime,
-      nested_level: nestedLevel,
+      created_time: new Date(),
+      nested_level: parent ? Number(parent.nestedLevel) + 1 : 0,
       properties,
       replies_count: 0,
       body: body ?? null,
       file: input.file ?? null,
       group_tag: input.groupTag ?? null,
-      mentions: mentionList,
+      mentions: type.endsWith('TEXT') ? mentions.list : null,
       parent_id: parent?.id ?? null,
     });
     if (sender) message.user = sender.user;
-    const eventChannel: ChannelRes = { ...channel };
     return this.writer.write({
-      row: {
-        application_id: applicationId,
-        channel_id: channelId,
-        type,
-        user_id: sender?.user.id ?? null,
-        body: body ?? null,
-        file: input.file ?? null,
-        group_tag: input.groupTag ?? null,
-        properties,
-        mentions: mentionList,
-        parent_id: parent?.id ?? null,
-        nested_level: nestedLevel,
-        created_time: createdTime.toISOString(),
-      },
+      applicationId,
+      channel: { ...channel },
       message,
-      channel: eventChannel,
-      notify: {
-        applicationId,
-        channel: eventChannel,
-        message,
-        sender: sender?.user,
-        mentionedUserIds: mentions.userIds,
-        mentionedChannel: mentions.channel,
-        parent,
-        depth,
-      },
+      sender: sender?.user,
+      mentionedUserIds: mentions.userIds,
+      mentionedChannel: mentions.channel,
+      parent,
       depth,
     });
   }
