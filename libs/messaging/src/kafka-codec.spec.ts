@@ -1,6 +1,6 @@
 import { makeEnvelope } from '@chatfn/contracts';
 import { KafkaMessage } from 'kafkajs';
-import { decodeEnvelope, encodeEnvelope } from './kafka-codec';
+import { decodeEnvelope, decodeRecord, encodeEnvelope, packedEnvelopeJson, packedMessage } from './kafka-codec';
 
 const asConsumed = (m: ReturnType<typeof encodeEnvelope>): KafkaMessage => {
   const headers: Record<string, Buffer> = {};
@@ -25,5 +25,20 @@ describe('kafka codec', () => {
     const badVersion = { ...encoded, headers: { ...encoded.headers, schemaVersion: 'x' } };
     expect(() => decodeEnvelope(env.topic, asConsumed(badVersion))).toThrow(/schemaVersion/);
     expect(() => decodeEnvelope(env.topic, asConsumed({ ...encoded, value: '{not json' }))).toThrow();
+  });
+
+  it('decodes a packed record into its envelopes in order, and a single one with header meta as itself', () => {
+    const second = { ...env, eventId: 'e2', payload: { ...env.payload, data: { b: 2 } } };
+    const packed = packedMessage(env.key, [packedEnvelopeJson(env), packedEnvelopeJson(second)]);
+    expect(decodeRecord(env.topic, asConsumed(packed))).toEqual([env, second]);
+    expect(decodeRecord(env.topic, asConsumed(encodeEnvelope(env)))).toEqual([env]);
+  });
+
+  it('rejects a record that is neither, or a packed envelope without its meta', () => {
+    expect(() => decodeRecord(env.topic, asConsumed({ key: 'k', value: '{"a":1}' }))).toThrow(/neither/);
+    const noId = packedMessage(env.key, [JSON.stringify({ ...JSON.parse(packedEnvelopeJson(env)), eventId: undefined })]);
+    expect(() => decodeRecord(env.topic, asConsumed(noId))).toThrow(/eventId/);
+    const badVersion = packedMessage(env.key, [JSON.stringify({ ...JSON.parse(packedEnvelopeJson(env)), schemaVersion: '1' })]);
+    expect(() => decodeRecord(env.topic, asConsumed(badVersion))).toThrow(/schemaVersion/);
   });
 });

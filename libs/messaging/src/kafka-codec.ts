@@ -25,6 +25,71 @@ export function encodeEnvelope(envelope: Envelope, extraHeaders?: Record<string,
   };
 }
 
+/**
+ * Events travel packed: one record carries, in order, the envelopes of one key that were sent together (a send
+ * with its notifications, a router batch's invocation requests for one channel), as `{"chatfn":1,"envelopes":[...]}`
+ * with the meta of each envelope in its JSON and no record headers. Per record, kafkajs encodes and decodes a key,
+ * a value and every header into buffers of their own; per envelope that cost dominated a busy all-in-one, and the
+ * broker's per-record work shrinks the same way. Request-reply keeps one envelope per record with its meta in
+ * headers (the responder reads its reply headers there), and consumers read both forms.
+ */
+export const PACKED_FORMAT = 1;
+
+/** The JSON of one envelope inside a packed record (its topic and key are the record's). */
+export function packedEnvelopeJson(envelope: Envelope): string {
+  return JSON.stringify({
+    eventId: envelope.eventId,
+    occurredAt: envelope.occurredAt,
+    correlationId: envelope.correlationId,
+    causationId: envelope.causationId,
+    traceparent: envelope.traceparent,
+    producer: envelope.producer,
+    schemaVersion: envelope.schemaVersion,
+    payload: envelope.payload ?? null,
+  });
+}
+
+/** One record of envelopes of one key, from their `packedEnvelopeJson`s. */
+export function packedMessage(key: string, envelopeJsons: string[]): Message {
+  return { key, value: `{"chatfn":${PACKED_FORMAT},"envelopes":[${envelopeJsons.join(',')}]}` };
+}
+
+/** The envelopes of a consumed record, packed or (headers carrying the meta) single. Throws when it is neither. */
+export function decodeRecord(topic: string, message: KafkaMessage): Envelope[] {
+  const headers = readHeaders(message.headers);
+  if (headers.schemaVersion !== undefined) return [decodeEnvelope(topic, message, headers)];
+  const doc = decodeJson(message.value) as { chatfn?: unknown; envelopes?: unknown } | null;
+  if (!doc || doc.chatfn !== PACKED_FORMAT || !Array.isArray(doc.envelopes)) {
+    throw new Error('neither envelope headers nor a packed record of envelopes');
+  }
+  const key = message.key?.toString() ?? '';
+  return doc.envelopes.map((e: Record<string, unknown> | null) => {
+    if (!e || typeof e !== 'object') throw new Error('a packed envelope is not an object');
+    const schemaVersion = e.schemaVersion;
+    if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
+      throw new Error(`invalid packed envelope schemaVersion: ${String(schemaVersion)}`);
+    }
+    return {
+      eventId: requiredString(e, 'eventId'),
+      occurredAt: requiredString(e, 'occurredAt'),
+      correlationId: requiredString(e, 'correlationId'),
+      causationId: requiredString(e, 'causationId'),
+      traceparent: typeof e.traceparent === 'string' && e.traceparent ? e.traceparent : undefined,
+      producer: requiredString(e, 'producer'),
+      schemaVersion,
+      topic,
+      key,
+      payload: e.payload ?? null,
+    };
+  });
+}
+
+function requiredString(e: Record<string, unknown>, name: string): string {
+  const value = e[name];
+  if (typeof value !== 'string' || !value) throw new Error(`missing envelope field ${name}`);
+  return value;
+}
+
 export function readHeaders(headers: IHeaders | undefined): Headers {
   const out: Headers = {};
   if (!headers) return out;

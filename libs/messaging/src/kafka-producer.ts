@@ -1,9 +1,12 @@
+import { Envelope } from '@chatfn/contracts';
 import { Message, Producer, TopicMessages } from 'kafkajs';
+import { packedEnvelopeJson, packedMessage } from './kafka-codec';
 
-export interface OutgoingRecord {
-  topic: string;
-  message: Message;
-}
+/** A record as it is (request-reply), or an envelope that goes packed with the others of its topic and key. */
+export type OutgoingRecord = { topic: string; message: Message } | { topic: string; envelope: Envelope };
+
+/** Packed records stay well under the broker's default 1 MB record batch, whatever the partition's other records. */
+const MAX_PACKED_BYTES = 128 * 1024;
 
 interface Waiting {
   records: OutgoingRecord[];
@@ -70,14 +73,45 @@ export class BatchingProducer {
   }
 }
 
+/**
+ * The request's records by topic. Envelopes of one topic and key become one packed record (several when large), in
+ * the order they were sent; keys stay on their partitions, so each key's order holds across records and requests.
+ */
 function byTopic(batch: Waiting[]): TopicMessages[] {
   const topics = new Map<string, Message[]>();
+  const packs = new Map<string, { topic: string; key: string; jsons: string[]; bytes: number }>();
+  const push = (topic: string, message: Message) => {
+    const messages = topics.get(topic);
+    if (messages) messages.push(message);
+    else topics.set(topic, [message]);
+  };
+  const close = (id: string) => {
+    const pack = packs.get(id)!;
+    packs.delete(id);
+    push(pack.topic, packedMessage(pack.key, pack.jsons));
+  };
   for (const { records } of batch) {
-    for (const { topic, message } of records) {
-      const messages = topics.get(topic);
-      if (messages) messages.push(message);
-      else topics.set(topic, [message]);
+    for (const record of records) {
+      if (!('envelope' in record)) {
+        push(record.topic, record.message);
+        continue;
+      }
+      const { topic, envelope } = record;
+      const json = packedEnvelopeJson(envelope);
+      const id = `${topic}\u0000${envelope.key}`;
+      let pack = packs.get(id);
+      if (pack && pack.bytes + json.length > MAX_PACKED_BYTES) {
+        close(id);
+        pack = undefined;
+      }
+      if (!pack) {
+        pack = { topic, key: envelope.key, jsons: [], bytes: 0 };
+        packs.set(id, pack);
+      }
+      pack.jsons.push(json);
+      pack.bytes += json.length + 1;
     }
   }
+  for (const id of [...packs.keys()]) close(id);
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ChatEventPayload } from '@chatfn/contracts';
+import { ChatEventPayload, Envelope } from '@chatfn/contracts';
+import { Kafka, logLevel } from 'kafkajs';
 import { runBusContract, waitFor } from './bus.contract';
+import { encodeEnvelope } from './kafka-codec';
 import { KafkaMessageBus } from './kafka.bus';
 
 function brokers(): string[] {
@@ -66,4 +68,129 @@ describe('KafkaMessageBus', () => {
       await bus.stop();
     }
   }, 60_000);
+
+  describe('packed records', () => {
+    const CHAT = 'chat.event.recorded.v1';
+    let bus: KafkaMessageBus;
+    let kafka: Kafka;
+    beforeAll(async () => {
+      bus = new KafkaMessageBus('contract-test', { brokers: brokers(), instanceId: `packed-${randomUUID().slice(0, 8)}` });
+      await bus.start();
+      kafka = new Kafka({ clientId: 'packed-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+    }, 60_000);
+    afterAll(async () => {
+      await bus?.stop();
+    }, 60_000);
+    const event = (run: string, n: number): ChatEventPayload => ({ applicationId: 1, type: 'packed', depth: 0, data: { run, n } });
+    const mine = (env: Envelope<ChatEventPayload>, run: string) => env.payload.data.run === run;
+
+    /** The raw records of the chat topic whose key is `key`, read from the beginning with plain kafkajs. */
+    async function rawRecords(key: string, atLeast: number): Promise<{ value: string; headers: number }[]> {
+      const consumer = kafka.consumer({ groupId: `raw-${randomUUID().slice(0, 8)}` });
+      const seen: { value: string; headers: number }[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: CHAT, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.key?.toString() === key) seen.push({ value: message.value!.toString(), headers: Object.keys(message.headers ?? {}).length });
+        },
+      });
+      try {
+        await waitFor(() => seen.length >= atLeast, 30_000);
+        await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
+      } finally {
+        await consumer.disconnect();
+      }
+      return seen;
+    }
+
+    it('sends the envelopes of one key published together as one record, delivered one by one in order', async () => {
+      const run = randomUUID().slice(0, 8);
+      const key = `pack-${run}`;
+      const got: number[] = [];
+      const sub = await bus.subscribe(CHAT, `pack-${run}`, async (env) => {
+        if (mine(env, run)) got.push(env.payload.data.n as number);
+      });
+      try {
+        const envs = Array.from({ length: 50 }, (_, n) => bus.envelope(CHAT, event(run, n), { key }));
+        await bus.publishEnvelopes(envs);
+        await waitFor(() => got.length === 50, 30_000);
+        expect(got).toEqual(Array.from({ length: 50 }, (_, n) => n));
+        const records = await rawRecords(key, 1);
+        expect(records).toHaveLength(1);
+        expect(records[0].headers).toBe(0);
+        const doc = JSON.parse(records[0].value) as { chatfn: number; envelopes: { eventId: string; payload: ChatEventPayload }[] };
+        expect(doc.chatfn).toBe(1);
+        expect(doc.envelopes.map((e) => e.eventId)).toEqual(envs.map((e) => e.eventId));
+      } finally {
+        await sub.close();
+      }
+    }, 90_000);
+
+    it('redelivers a pack from the envelope whose handler threw: the ones before it are not handled twice', async () => {
+      const run = randomUUID().slice(0, 8);
+      const key = `retry-${run}`;
+      const got: number[] = [];
+      let failuresLeft = 2;
+      const sub = await bus.subscribe(CHAT, `retry-${run}`, async (env) => {
+        if (!mine(env, run)) return;
+        const n = env.payload.data.n as number;
+        got.push(n);
+        if (n === 3 && failuresLeft-- > 0) throw new Error('transient failure (expected by the test)');
+      });
+      try {
+        await bus.publishEnvelopes(Array.from({ length: 6 }, (_, n) => bus.envelope(CHAT, event(run, n), { key })));
+        await waitFor(() => got.includes(5), 30_000);
+        expect(got).toEqual([0, 1, 2, 3, 3, 3, 4, 5]);
+      } finally {
+        await sub.close();
+      }
+    }, 90_000);
+
+    it('commits what a member handled when it closes: the next member of its group starts after it', async () => {
+      const run = randomUUID().slice(0, 8);
+      const group = `commit-${run}`;
+      const first: number[] = [];
+      const sub = await bus.subscribe(CHAT, group, async (env) => void (mine(env, run) && first.push(env.payload.data.n as number)));
+      for (let n = 0; n < 5; n++) await bus.publish(CHAT, event(run, n), { key: `c-${run}-${n}` });
+      await waitFor(() => first.length === 5, 30_000);
+      await sub.close(); // well within the commit interval: the close itself must commit
+      const second: number[] = [];
+      const next = await bus.subscribe(CHAT, group, async (env) => void (mine(env, run) && second.push(env.payload.data.n as number)), {
+        fromBeginning: true,
+      });
+      try {
+        await bus.publish(CHAT, event(run, 5), { key: `c-${run}-0` });
+        await waitFor(() => second.includes(5), 30_000);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(second).toEqual([5]);
+      } finally {
+        await next.close();
+      }
+    }, 90_000);
+
+    it('still reads records of one envelope with its meta in headers (as written before packing), and skips foreign ones', async () => {
+      const run = randomUUID().slice(0, 8);
+      const key = `legacy-${run}`;
+      const got: Envelope<ChatEventPayload>[] = [];
+      const sub = await bus.subscribeBatch(CHAT, `legacy-${run}`, async (envs) => {
+        for (const env of envs) if (mine(env, run)) got.push(env);
+      });
+      const producer = kafka.producer();
+      const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        await producer.connect();
+        const legacy = bus.envelope(CHAT, event(run, 1), { key });
+        await producer.send({ topic: CHAT, messages: [{ key, value: 'not an envelope' }, encodeEnvelope(legacy)] });
+        await bus.publish(CHAT, event(run, 2), { key });
+        await waitFor(() => got.length === 2, 30_000);
+        expect(got.map((e) => e.payload.data.n)).toEqual([1, 2]);
+        expect(got[0]).toEqual(legacy);
+      } finally {
+        quiet.mockRestore();
+        await producer.disconnect();
+        await sub.close();
+      }
+    }, 90_000);
+  });
 });

@@ -168,7 +168,7 @@ export class KafkaMessageBus extends MessageBus {
     if (envelopes.length === 0) return;
     // An unknown topic would make the producer retry forever.
     for (const envelope of envelopes) assertCatalogueTopic(envelope.topic);
-    await events.send(envelopes.map((envelope) => ({ topic: envelope.topic, message: encodeEnvelope(envelope) })));
+    await events.send(envelopes.map((envelope) => ({ topic: envelope.topic, envelope })));
   }
 
   protected async subscribeRaw(

@@ -11,8 +11,6 @@ import { DedupKey, InboxItem, InvocationDedupRepository } from './invocation-ded
 export const EXECUTOR_GROUP = 'executor';
 /** Invocations one executor instance holds at once (running or waiting behind their channel); the consumer waits beyond. */
 const MAX_IN_FLIGHT = 512;
-/** Partition key of `executor.invocation.completed.v1`: one invocation's attempts stay in order, invocations spread. */
-export const completedKey = (invocationId: string) => `invocation:${invocationId}`;
 
 /** What the inbox keeps of the request's envelope (to key, trace and correlate the work when another executor takes over). */
 type Cause = Pick<Envelope, 'key' | 'eventId' | 'correlationId' | 'causationId' | 'traceparent' | 'occurredAt' | 'producer' | 'schemaVersion'>;
@@ -231,7 +229,9 @@ export class InvocationRequestConsumer implements OnApplicationBootstrap, OnAppl
         this.bus.envelope(
           'executor.invocation.completed.v1',
           completedPayload({ ...req, versionNumber }, reply, { attempt, startedAt, deadLettered }),
-          { key: completedKey(req.invocationId), cause: causeMeta },
+          // Keyed like the request (its channel): one invocation's attempts stay in order, and the completions of
+          // a channel's invocations finishing together travel as one packed record.
+          { key: cause.key, cause: causeMeta },
         ),
       ];
       if (deadLettered) {
