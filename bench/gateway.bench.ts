@@ -8,7 +8,8 @@
  *    Then they all disconnect and reconnect (a reconnect storm: existing users, a new session each).
  * 2. Fan-out, on the embedded (in-process) bus and on Kafka: BENCH_CLIENTS (1,000) clients, each subscribed to one
  *    of BENCH_CHANNELS (100) public channels' messages topic; BENCH_RATE (200) messages/s for BENCH_SECONDS (10) are
- *    sent through the gateway (SEND /application/channels/:id.message, one sender per channel). Latency is split at
+ *    sent through the gateway (SEND /application/channels/:id.message, one sender per channel), after BENCH_WARMUP_S (10)
+ *    seconds of the same load that are not measured (steady state). Latency is split at
  *    the commit: the write path is the sender's SEND → `MessagesService.send` resolved (the message committed; timed
  *    in the server), fan-out is committed → each subscriber's MESSAGE (outbox → bus → live consumer → sockets).
  *
@@ -32,6 +33,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Seconds of the same load before the measured ones (steady state: compilers done, broker warm). */
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 10);
 const BUSES = (process.env.BENCH_BUSES ?? 'embedded,kafka').split(',').map((s) => s.trim()).filter(Boolean);
 
 const pct = (xs: number[], p: number) => {
@@ -47,7 +50,7 @@ const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 type Command =
   | { cmd: 'connect'; url: string; apiKey: string; n: number; channelIds: number[]; prefix: string }
   | { cmd: 'probe' }
-  | { cmd: 'fanout'; rate: number; seconds: number; channelIds: number[] }
+  | { cmd: 'fanout'; rate: number; seconds: number; warmupSeconds: number; channelIds: number[] }
   | { cmd: 'raw'; url: string; n: number }
   | { cmd: 'rawCollect'; expected: number }
   | { cmd: 'closeAll' };
@@ -213,28 +216,34 @@ async function clientProcess(): Promise<void> {
             senders[0].client.send(`/application/channels/${senders[0].id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
             await new Promise((r) => setTimeout(r, 250));
           }
-          const warmupMs = now() - w0;
-          await new Promise((r) => setTimeout(r, 500));
-          deliveries.length = 0;
+          // Then the same load, unmeasured, for BENCH_WARMUP_S: V8's and the broker JVM's compilers finish with the
+          // hot paths first (on a cold broker, its JIT alone took a core for the first runs' seconds).
           const perTick = c.rate / 100;
-          let sent = 0;
-          let credit = 0;
-          const total = c.rate * c.seconds;
-          await new Promise<void>((res) => {
-            const timer = setInterval(() => {
-              credit += perTick;
-              while (credit >= 1 && sent < total) {
-                credit -= 1;
-                const s = senders[sent % senders.length];
-                s.client.send(`/application/channels/${s.id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
-                sent++;
-              }
-              if (sent >= total) {
-                clearInterval(timer);
-                res();
-              }
-            }, 10);
-          });
+          const drive = (seconds: number) =>
+            new Promise<number>((res) => {
+              let sent = 0;
+              let credit = 0;
+              const total = Math.round(c.rate * seconds);
+              if (total === 0) return res(0);
+              const timer = setInterval(() => {
+                credit += perTick;
+                while (credit >= 1 && sent < total) {
+                  credit -= 1;
+                  const s = senders[sent % senders.length];
+                  s.client.send(`/application/channels/${s.id}.message`, { type: 'TEXT', body: `t=${now().toFixed(3)}` });
+                  sent++;
+                }
+                if (sent >= total) {
+                  clearInterval(timer);
+                  res(sent);
+                }
+              }, 10);
+            });
+          await drive(c.warmupSeconds);
+          const warmupMs = now() - w0;
+          await new Promise((r) => setTimeout(r, 1000));
+          deliveries.length = 0;
+          const sent = await drive(c.seconds);
           const expected = Math.round(sent * (clients.length / c.channelIds.length));
           const deadline = now() + 30_000;
           while (deliveries.length < expected && now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -381,7 +390,7 @@ async function main(): Promise<void> {
           await svc.app.get(OutboxRelay, { strict: false }).flush();
           const eld = monitorEventLoopDelay({ resolution: 1 });
           eld.enable();
-          const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, channelIds });
+          const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_S, channelIds });
           eld.disable();
           const loadAfter = load();
           const write = new Map<number, number>();
