@@ -92,6 +92,30 @@ describe('real-time gateway protocol edges', () => {
     expect(users._embedded.users[0].isGuest).toBe(true);
   });
 
+  it('closes a deleted user’s connections with an AccessDeniedError and ends their sessions; others stay', async () => {
+    await ck.ApplicationApi.updateApplicationSettings({ guest_users: 'ENABLED', user_created_channels: 'DISABLED' } as never);
+    const doomed = [await open(), await open()];
+    for (const c of doomed) expect((await c.connect('doomed')).command).toBe('CONNECTED');
+    const bystander = await open();
+    expect((await bystander.connect('bystander')).command).toBe('CONNECTED');
+    const users = (await ck.UsersApi.listUsers(0, 5, undefined, 'doomed')).data as unknown as { _embedded: { users: { id: number }[] } };
+    await ck.UsersApi.deleteUser(users._embedded.users[0].id);
+
+    for (const c of doomed) {
+      const error = await c.next((f) => f.command === 'ERROR');
+      expect(JSON.parse(error.body)).toMatchObject({ error: 'AccessDeniedError', message: 'The user was deleted' });
+      await waitFor(() => c.closed, { what: 'the deleted user’s socket to close' });
+    }
+    await waitFor(async () => {
+      const s = (await ck.UserSessionsApi.listUserSessions(0, 50, undefined, 'ACTIVE')).data as unknown as { _embedded?: { sessions: { user: { name: string } }[] } };
+      return !(s._embedded?.sessions ?? []).some((x) => x.user.name === 'doomed');
+    }, { what: 'the deleted user’s sessions to end' });
+    // Another user's connection is untouched and still answers.
+    bystander.frame('SUBSCRIBE', { id: 'rb', destination: '/topic/users/1/self', receipt: 'still' });
+    await bystander.next((f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === 'still');
+    expect(bystander.closed).toBe(false);
+  });
+
   it("ends the sessions of a gateway instance that stopped heartbeating", async () => {
     const c = await open();
     await c.connect('guest-2');

@@ -3,6 +3,7 @@ import { ChatEventPayload } from '@chatfn/contracts';
 import { ChatfnConfig } from '@chatfn/config';
 import { MessageBus, Subscription } from '@chatfn/messaging';
 import { fromWire } from '../../channels/wire-format';
+import { GatewayServer } from '../gateway.server';
 import { StompConnection } from '../stomp/stomp-connection';
 import { AccessChange, ChannelAccess } from '../stompx/channel-access';
 import { channelTopics, stompChannel, stompCurrentUser, stompMessage, stompReadReceipt, stompUser, Topics } from '../stompx/destinations';
@@ -119,6 +120,7 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
     private readonly hub: TopicHub,
     private readonly config: ChatfnConfig,
     private readonly access: ChannelAccess,
+    private readonly gateway: GatewayServer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -140,9 +142,23 @@ export class LiveEventsConsumer implements OnApplicationBootstrap, OnApplication
         }
         // After delivery (a deleted channel's subscribers get `channel.self.deleted` first).
         if (change?.lostBy !== undefined) this.dropSubscriptions(change);
+        if (env.payload.type === 'user.deleted') this.endSessionsOf(env.payload);
       },
       { fromBeginning: false, concurrency: 32 },
     );
+  }
+
+  /**
+   * A deleted user's connections on this instance get an `AccessDeniedError` (which the client does not retry) and
+   * close; closing ends their sessions and drops their cached channel grants, as any disconnect does.
+   */
+  private endSessionsOf(e: ChatEventPayload): void {
+    const userId = Number(e.userId ?? (e.data as { user?: { id?: unknown } } | undefined)?.user?.id);
+    if (!Number.isSafeInteger(userId)) return;
+    for (const conn of [...this.gateway.all]) {
+      const s = conn.session;
+      if (s && s.applicationId === e.applicationId && s.userId === userId) conn.revoke('The user was deleted');
+    }
   }
 
   /** Those who lost the channel stop receiving its topics (and their chat sessions in it end). */

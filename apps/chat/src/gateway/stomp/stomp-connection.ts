@@ -392,6 +392,14 @@ export class StompConnection implements TopicSubscriber {
     this.close(1000);
   }
 
+  /** The session may not go on (its user was deleted): an `AccessDeniedError` ERROR frame, then close. */
+  revoke(message: string): void {
+    if (this.state === 'closed') return;
+    const body = JSON.stringify({ error: 'AccessDeniedError', message, timestamp: new Date().toISOString() });
+    this.writeRaw(serializeFrame('ERROR', { message: 'Access denied', 'content-type': JSON_TYPE }, body));
+    this.close(1000); // a connected session ends as on any disconnect
+  }
+
   /** A protocol violation: ERROR frame, then close. */
   private fail(message: string): void {
     const body = JSON.stringify({ error: 'InvalidFrameError', message, timestamp: new Date().toISOString() });
