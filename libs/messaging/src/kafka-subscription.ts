@@ -80,6 +80,8 @@ export class KafkaSubscription implements Subscription {
       while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 5));
       clearInterval(this.heartbeatTicker);
       clearTimeout(this.commitTimer);
+      // A commit already under way took the positions of its start: commit again for what was handled since.
+      await this.committing;
       await this.commit();
       await this.consumer.disconnect();
       for (const timer of this.retryTimers) clearTimeout(timer);
