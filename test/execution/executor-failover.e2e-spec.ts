@@ -129,7 +129,9 @@ describe('executor killed mid-batch (Kafka, two executor processes)', () => {
 /** Every invocation record of the function (the API pages at 100; this reads the log itself). */
 async function allInvocations(db: DataSource, fnId: number): Promise<Json[]> {
   return db.query(
-    `SELECT invocation_id, status, attempt, args->'message'->>'body' AS body FROM function_invocations WHERE function_id = $1`,
+    `SELECT invocation_id, status, attempt, args->'message'->>'body' AS body,
+            CASE WHEN error IS NOT NULL THEN error->>'name' || ': ' || (error->>'message') END AS error
+       FROM function_invocations WHERE function_id = $1`,
     [fnId],
   );
 }
