@@ -49,6 +49,7 @@ describe('executor killed mid-batch (Kafka, two executor processes)', () => {
         HOST: '127.0.0.1',
         DATABASE_URL: server.databaseUrl,
         KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+        CHATFN_KAFKA_NAMESPACE: env.CHATFN_KAFKA_NAMESPACE,
         CHATFN_TOKEN_SECRET: env.CHATFN_TOKEN_SECRET,
         CHATFN_ENCRYPTION_KEY: env.CHATFN_ENCRYPTION_KEY,
         CHATFN_DATA_DIR: env.CHATFN_DATA_DIR,

@@ -46,6 +46,7 @@ describe('real-time gateway scale-out (two instances, Kafka)', () => {
         HOST: '127.0.0.1',
         DATABASE_URL: a.databaseUrl,
         KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+        CHATFN_KAFKA_NAMESPACE: env.CHATFN_KAFKA_NAMESPACE,
         CHATFN_DATA_DIR: dirB,
         CHATFN_TOKEN_SECRET: env.CHATFN_TOKEN_SECRET!,
         CHATFN_ENCRYPTION_KEY: env.CHATFN_ENCRYPTION_KEY!,
@@ -148,7 +149,9 @@ describe('real-time gateway scale-out (two instances, Kafka)', () => {
     await admin.connect();
     try {
       const described = await admin.describeConfigs({
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'gateway.ephemeral.published.v1', configNames: ['retention.ms'] }],
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: `${a.config.env.CHATFN_KAFKA_NAMESPACE}.gateway.ephemeral.published.v1`, configNames: ['retention.ms'] },
+        ],
         includeSynonyms: false,
       });
       expect(described.resources[0].configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe('60000');

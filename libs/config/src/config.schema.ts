@@ -33,6 +33,14 @@ export const ConfigSchema = z.object({
   CHATFN_EMBEDDED_PG_PORT: int(54329, 1),
   KAFKA_BROKERS: csv.optional(),
   KAFKA_PARTITIONS: int(6, 1),
+  /**
+   * Prefix of every Kafka topic and consumer group of this installation (`<ns>.chat.event.recorded.v1`): several
+   * installations, or test servers, can share one cluster without seeing each other's messages. Empty: none.
+   */
+  CHATFN_KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, "_" and "-" only, at most 64')
+    .default(''),
   EXECUTOR_DRIVER: z.enum(['process', 'docker']).default('process'),
   // --- security
   CHATFN_BOOTSTRAP_CLIENT_ID: z.string().min(1).optional(),

@@ -29,4 +29,10 @@ describe('loadConfig', () => {
     expect(msg).toContain('CHATFN_TOKEN_SECRET');
     expect(msg).not.toContain('short');
   });
+
+  it('takes a Kafka namespace of letters, digits, "_" and "-" (none by default)', () => {
+    expect(loadConfig({}).env.CHATFN_KAFKA_NAMESPACE).toBe('');
+    expect(loadConfig({ CHATFN_KAFKA_NAMESPACE: 'prod_eu-1' }).env.CHATFN_KAFKA_NAMESPACE).toBe('prod_eu-1');
+    expect(() => loadConfig({ CHATFN_KAFKA_NAMESPACE: 'a.b' })).toThrow(/CHATFN_KAFKA_NAMESPACE/);
+  });
 });

@@ -11,12 +11,14 @@ export interface MessageBusOptions {
   kafkaBrokers?: string[];
   /** Partitions of the topics the Kafka bus creates (default 6). */
   partitions?: number;
+  /** Prefix of the Kafka topics and consumer groups (none when empty). */
+  namespace?: string;
 }
 
 export function createMessageBus(options: MessageBusOptions): MessageBus {
-  const { producer, instanceId, kafkaBrokers, partitions } = options;
+  const { producer, instanceId, kafkaBrokers, partitions, namespace } = options;
   if (kafkaBrokers && kafkaBrokers.length > 0) {
-    return new KafkaMessageBus(producer, { brokers: kafkaBrokers, instanceId, partitions });
+    return new KafkaMessageBus(producer, { brokers: kafkaBrokers, instanceId, partitions, namespace });
   }
   return new InProcessMessageBus(producer);
 }

@@ -59,23 +59,36 @@ export async function commitStartPositions(
   partitions: number[],
 ): Promise<void> {
   if (partitions.length === 0) return;
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const missing = new Set(
-      (committed?.partitions ?? [])
-        .filter((p) => partitions.includes(p.partition) && Number(p.offset) < 0)
-        .map((p) => p.partition),
-    );
-    if (missing.size === 0) return;
-    const ends = await admin.fetchTopicOffsets(topic);
-    await consumer.commitOffsets(
-      ends.filter((end) => missing.has(end.partition)).map((end) => ({ topic, partition: end.partition, offset: end.high })),
-    );
-  } catch (err) {
-    // Only widens the start-up window described above; the subscription itself works.
-    console.warn(`[bus] could not pin the start position of group ${groupId} on ${topic}: ${errorMessage(err)}`);
+  // A topic created a moment ago (a new installation or namespace) may not have its leaders in the admin client's
+  // metadata yet ("not the leader for that topic-partition"): refresh and try again before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const missing = new Set(
+        (committed?.partitions ?? [])
+          .filter((p) => partitions.includes(p.partition) && Number(p.offset) < 0)
+          .map((p) => p.partition),
+      );
+      if (missing.size === 0) return;
+      const ends = await admin.fetchTopicOffsets(topic);
+      await consumer.commitOffsets(
+        ends.filter((end) => missing.has(end.partition)).map((end) => ({ topic, partition: end.partition, offset: end.high })),
+      );
+      return;
+    } catch (err) {
+      if (attempt < START_POSITION_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        continue;
+      }
+      // Only widens the start-up window described above; the subscription itself works.
+      console.warn(`[bus] could not pin the start position of group ${groupId} on ${topic}: ${errorMessage(err)}`);
+      return;
+    }
   }
 }
+
+const START_POSITION_ATTEMPTS = 6;
 
 function partitionsOf(assignment: IMemberAssignment, topic: string): number[] {
   return assignment[topic] ?? [];

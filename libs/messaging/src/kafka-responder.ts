@@ -10,7 +10,10 @@ export interface KafkaResponderParams {
   kafka: Kafka;
   admin: Admin;
   producer: BatchingProducer;
+  /** The topic on the broker (namespaced). */
   topic: string;
+  /** Its name in the catalogue: the topic of the envelopes handed over. */
+  catalogueTopic: string;
   group: string;
   handler: (envelope: Envelope) => Promise<unknown>;
   partitions: number;
@@ -107,7 +110,7 @@ export class KafkaResponder implements Subscription {
 
     let envelope: Envelope;
     try {
-      envelope = decodeEnvelope(topic, message, headers);
+      envelope = decodeEnvelope(this.params.catalogueTopic, message, headers);
     } catch (err) {
       await this.reply(replyTo, { value: null, headers: { [REPLY_HEADER.requestId]: requestId, [REPLY_HEADER.error]: `undecodable request: ${errorMessage(err)}` } });
       return;

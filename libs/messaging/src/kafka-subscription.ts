@@ -8,7 +8,10 @@ import { BatchHandler, Subscription } from './message-bus';
 export interface KafkaSubscriptionParams {
   kafka: Kafka;
   admin: Admin;
+  /** The topic on the broker (namespaced). */
   topic: string;
+  /** Its name in the catalogue: the topic of the envelopes handed over. */
+  catalogueTopic: string;
   group: string;
   handler: BatchHandler<unknown>;
   /** Messages of one partition handed to the handler at once (1 for `subscribe`). */
@@ -164,7 +167,7 @@ export class KafkaSubscription implements Subscription {
       const records: { offset: string; envelopes: Envelope[] }[] = [];
       for (const message of batch.messages) {
         try {
-          records.push({ offset: message.offset, envelopes: decodeRecord(batch.topic, message) });
+          records.push({ offset: message.offset, envelopes: decodeRecord(this.params.catalogueTopic, message) });
         } catch (err) {
           // Not envelopes: it can never be handled, so it must not block its partition.
           this.reportUndecodable(`${batch.topic}/${batch.partition}@${message.offset}`, err);

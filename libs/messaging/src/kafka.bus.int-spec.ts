@@ -193,4 +193,40 @@ describe('KafkaMessageBus', () => {
       }
     }, 90_000);
   });
+
+  it('keeps installations with different namespaces apart on one broker', async () => {
+    const run = randomUUID().slice(0, 8);
+    const [a, b] = ['a', 'b'].map(
+      (ns) => new KafkaMessageBus('contract-test', { brokers: brokers(), instanceId: `ns-${ns}-${run}`, namespace: `ns${ns}-${run}` }),
+    );
+    await a.start();
+    await b.start();
+    try {
+      const got: Record<string, number[]> = { a: [], b: [] };
+      for (const [name, bus] of [['a', a], ['b', b]] as const) {
+        // The same group name on both: each namespace has its own.
+        await bus.subscribe('chat.event.recorded.v1', 'same-group', async (env) => {
+          if (env.payload.data.run === run) got[name].push(env.payload.data.n as number);
+        });
+      }
+      const reply = await b.respond('executor.execution.requested.v1', 'responders', async () => ({ outcome: 'no-function', logs: '', durationMs: 0 }));
+      await a.publish('chat.event.recorded.v1', { applicationId: 1, type: 'ns', depth: 0, data: { run, n: 1 } }, { key: run });
+      await b.publish('chat.event.recorded.v1', { applicationId: 1, type: 'ns', depth: 0, data: { run, n: 2 } }, { key: run });
+      await waitFor(() => got.a.length > 0 && got.b.length > 0, 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(got).toEqual({ a: [1], b: [2] });
+      // a's request reaches no responder of b's namespace.
+      const req = { applicationId: 1, triggerType: 'user.attempted.send_message', deadlineMs: 300, depth: 0, event: {} };
+      await expect(a.request('executor.execution.requested.v1', req, { deadlineMs: 300 })).rejects.toThrow();
+      await expect(b.request('executor.execution.requested.v1', req, { deadlineMs: 10_000 })).resolves.toMatchObject({ outcome: 'no-function' });
+      await reply.close();
+      const admin = new Kafka({ clientId: 'ns-test', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      const topics = await admin.listTopics();
+      await admin.disconnect();
+      expect(topics).toEqual(expect.arrayContaining([`nsa-${run}.chat.event.recorded.v1`, `nsb-${run}.chat.event.recorded.v1`]));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 90_000);
 });

@@ -24,6 +24,8 @@ export interface KafkaBusConfig {
   subscriptionMaxWaitMs?: number;
   /** A consumer silent this long leaves its group (default 30 s; the broker allows 6 s to 30 min by default). */
   sessionTimeoutMs?: number;
+  /** Prefix (`<ns>.`) of every topic and consumer group on the broker; envelopes keep the catalogue's names. */
+  namespace?: string;
 }
 
 const DEFAULT_PARTITIONS = 6;
@@ -66,6 +68,8 @@ export class KafkaMessageBus extends MessageBus {
   private readonly runId = randomUUID().slice(0, 8);
   private requestSeq = 0;
   private state: BusState = 'created';
+  /** The broker's name of a catalogue topic or a consumer group (the namespace's prefix). */
+  private readonly onBroker: (name: string) => string;
   private connected?: Connected;
 
   constructor(
@@ -74,8 +78,10 @@ export class KafkaMessageBus extends MessageBus {
   ) {
     super(producer);
     // Topic names allow [A-Za-z0-9._-] and 249 characters.
-    const instance = config.instanceId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 200);
-    this.replyTopic = `chatfn.reply.${instance}`;
+    const instance = config.instanceId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 150);
+    const ns = config.namespace ?? '';
+    this.onBroker = ns ? (name) => `${ns}.${name}` : (name) => name;
+    this.replyTopic = this.onBroker(`chatfn.reply.${instance}`);
     this.partitions = config.partitions ?? DEFAULT_PARTITIONS;
     const sessionTimeout = config.sessionTimeoutMs ?? 30_000;
     this.subscriptionTuning = { maxWaitTimeInMs: config.subscriptionMaxWaitMs ?? MAX_WAIT_MS, sessionTimeout };
@@ -168,7 +174,7 @@ export class KafkaMessageBus extends MessageBus {
     if (envelopes.length === 0) return;
     // An unknown topic would make the producer retry forever.
     for (const envelope of envelopes) assertCatalogueTopic(envelope.topic);
-    await events.send(envelopes.map((envelope) => ({ topic: envelope.topic, envelope })));
+    await events.send(envelopes.map((envelope) => ({ topic: this.onBroker(envelope.topic), envelope })));
   }
 
   protected async subscribeRaw(
@@ -181,8 +187,9 @@ export class KafkaMessageBus extends MessageBus {
     const subscription = await KafkaSubscription.open({
       kafka,
       admin,
-      topic,
-      group,
+      topic: this.onBroker(topic),
+      catalogueTopic: topic,
+      group: this.onBroker(group),
       handler,
       maxBatch: opts.maxBatch,
       fromBeginning: opts.fromBeginning ?? false,
@@ -201,7 +208,7 @@ export class KafkaMessageBus extends MessageBus {
       [REPLY_HEADER.requestId]: requestId,
       [REPLY_HEADER.deadlineAt]: String(Date.now() + deadlineMs),
     });
-    rpc.send([{ topic: envelope.topic, message }]).catch((err: unknown) => {
+    rpc.send([{ topic: this.onBroker(envelope.topic), message }]).catch((err: unknown) => {
       // It reached no responder: callers treat this like a missing responder (their failure policy applies).
       this.pending.reject(requestId, new MessagingError('NO_RESPONDER', `request could not be sent: ${errorMessage(err)}`));
     });
@@ -218,8 +225,9 @@ export class KafkaMessageBus extends MessageBus {
       kafka,
       admin,
       producer: rpc,
-      topic,
-      group,
+      topic: this.onBroker(topic),
+      catalogueTopic: topic,
+      group: this.onBroker(group),
       handler,
       partitions: this.partitions,
       tuning: this.rpcTuning,
@@ -231,8 +239,12 @@ export class KafkaMessageBus extends MessageBus {
   private async createTopics(admin: Admin): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const wanted = [
-      ...TOPIC_NAMES.map((topic) => ({ topic, numPartitions: this.partitions, configEntries: configEntries(TOPIC_CONFIG[topic]) })),
-      ...REQUEST_TOPIC_NAMES.map((topic) => ({ topic, numPartitions: this.partitions })),
+      ...TOPIC_NAMES.map((topic) => ({
+        topic: this.onBroker(topic),
+        numPartitions: this.partitions,
+        configEntries: configEntries(TOPIC_CONFIG[topic]),
+      })),
+      ...REQUEST_TOPIC_NAMES.map((topic) => ({ topic: this.onBroker(topic), numPartitions: this.partitions })),
       { topic: this.replyTopic, numPartitions: 1 },
     ];
     const missing = wanted.filter(({ topic }) => !existing.has(topic));

@@ -67,6 +67,7 @@ export async function startService(def: ServiceDefinition, config: ChatfnConfig 
     producer: def.name,
     instanceId: config.instanceId,
     partitions: config.env.KAFKA_PARTITIONS,
+    namespace: config.env.CHATFN_KAFKA_NAMESPACE,
   });
   await bus.start();
 

@@ -66,6 +66,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   if (opts.kafka) {
     if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the jest global setup starts Kafka');
     env.KAFKA_BROKERS = process.env.KAFKA_BROKERS;
+    // Suites share the broker: each server its own topics and groups, so none sees what another left behind.
+    env.CHATFN_KAFKA_NAMESPACE ??= `t${port}-${randomBytes(3).toString('hex')}`;
   }
   // Deferred require: the all-in-one composition pulls in every service.
   const def: ServiceDefinition = opts.definition ?? require('../../../apps/chatfn/chatfn.service').CHATFN_ALL_IN_ONE;
