@@ -158,7 +158,16 @@ describe('messaging: channels (SDK conformance)', () => {
     expect((await apiError(ck.ChannelsApi.addChannelMember(c.id, { username: 'nobody' }))).status).toBe(404);
     await expectEventually(() => {
       const types = ofApp().filter((e) => e.channelId === c.id).map((e) => e.type);
-      expect(types).toEqual(['channel.created', 'channel.member.added', 'channel.member.added', 'channel.member.removed']);
+      expect(types).toEqual([
+        'channel.created',
+        'channel.member.added',
+        'channel.member.added',
+        'channel.moderator.added',
+        'channel.moderator.removed',
+        'channel.member.removed',
+      ]);
+      const moderatorEvents = ofApp().filter((e) => e.channelId === c.id && e.type.startsWith('channel.moderator.'));
+      for (const e of moderatorEvents) expect(e.data).toMatchObject({ user: { id: users.bob.id, name: 'bob' }, channel: { id: c.id } });
     });
   });
 

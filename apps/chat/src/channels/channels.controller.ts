@@ -113,8 +113,8 @@ export class ChannelsController {
   }
 
   @Delete(':id/moderators/:userId')
-  async removeModerator(@AppId() app: number, @Param('id') cid: string, @Param('userId') uid: string) {
-    return channelOut(await this.channels.removeModerator(app, id(cid), userId(uid)), this.links.base);
+  async removeModerator(@AppId() app: number, @Param('id') cid: string, @Param('userId') uid: string, @EventDepth() depth: number) {
+    return channelOut(await this.channels.removeModerator(app, id(cid), userId(uid), depth), this.links.base);
   }
 
   @Get(':id/memberships')

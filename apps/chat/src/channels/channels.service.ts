@@ -270,27 +270,33 @@ export class ChannelsService {
       const current = await this.row(applicationId, id, tx);
       if (current.type === 'DIRECT') throw ApiException.badRequest('A DIRECT channel has no moderators');
       const [user] = await this.users(applicationId, [ref], tx);
-      const rows: { inserted: boolean }[] = await tx.query(
-        `INSERT INTO channel_members (channel_id, user_id, application_id, moderator) VALUES ($1, $2, $3, true)
-          ON CONFLICT (channel_id, user_id) DO UPDATE SET moderator = true RETURNING (xmax = 0) AS inserted`,
+      const rows: { inserted: boolean; was_moderator: boolean | null }[] = await tx.query(
+        `WITH prev AS (SELECT moderator FROM channel_members WHERE channel_id = $1 AND user_id = $2)
+         INSERT INTO channel_members (channel_id, user_id, application_id, moderator) VALUES ($1, $2, $3, true)
+          ON CONFLICT (channel_id, user_id) DO UPDATE SET moderator = true
+         RETURNING (xmax = 0) AS inserted, (SELECT moderator FROM prev) AS was_moderator`,
         [id, user.id, applicationId],
       );
       const channel = channelRes(current);
-      if (rows[0]?.inserted) {
-        await this.record(tx, applicationId, 'channel.member.added', channel, { channel, user: userRes(user) }, depth, Number(user.id));
-      }
+      const data = { channel, user: userRes(user) };
+      if (rows[0]?.inserted) await this.record(tx, applicationId, 'channel.member.added', channel, data, depth, Number(user.id));
+      if (!rows[0]?.was_moderator) await this.record(tx, applicationId, 'channel.moderator.added', channel, data, depth, Number(user.id));
       return userRes(user);
     });
   }
 
-  async removeModerator(applicationId: number, id: number, userId: number): Promise<ChannelRes> {
-    const current = await this.row(applicationId, id);
-    await this.users(applicationId, [{ id: userId }]);
-    const changed = affectedRows(
-      await this.db.query(`UPDATE channel_members SET moderator = false WHERE channel_id = $1 AND user_id = $2 AND moderator`, [id, userId]),
-    );
-    if (!changed) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a moderator of channel ${id}`);
-    return channelRes(current);
+  async removeModerator(applicationId: number, id: number, userId: number, depth = 0): Promise<ChannelRes> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.row(applicationId, id, tx);
+      const [user] = await this.users(applicationId, [{ id: userId }], tx);
+      const changed = affectedRows(
+        await tx.query(`UPDATE channel_members SET moderator = false WHERE channel_id = $1 AND user_id = $2 AND moderator`, [id, userId]),
+      );
+      if (!changed) throw new ApiException(404, 'ResourceNotFoundError', `User ${userId} is not a moderator of channel ${id}`);
+      const channel = channelRes(current);
+      await this.record(tx, applicationId, 'channel.moderator.removed', channel, { channel, user: userRes(user) }, depth, userId);
+      return channel;
+    });
   }
 
   /** Records an invite and its `user.received.channel_invite` event. */
