@@ -90,6 +90,45 @@ export async function commitStartPositions(
 
 const START_POSITION_ATTEMPTS = 6;
 
+/**
+ * The handled positions of a consumer that runs with `autoCommit: false`, committed in one request for all of its
+ * partitions when its owner says so (on a timer, when quiet, on close). Commits run one after another, each taking
+ * the positions of its start; a partition that moved on meanwhile keeps its newer position for the next one.
+ */
+export class HandledPositions {
+  /** Next offset to read per partition, handled and not yet committed. */
+  private readonly positions = new Map<number, string>();
+  private tail?: Promise<void>;
+
+  /** Register before `consumer.run`. */
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+  ) {
+    // After a rebalance, positions of partitions this member may have lost must not overwrite their new owner's.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.positions.clear());
+  }
+
+  /** `offset` of `partition` was handled: the next position is the one after it. */
+  handled(partition: number, offset: string): void {
+    this.positions.set(partition, (BigInt(offset) + 1n).toString());
+  }
+
+  /** Commits what was handled, after any commit under way; rejects when the broker refused (kept for the next). */
+  commit(): Promise<void> {
+    const run = (this.tail ?? Promise.resolve()).then(() => this.commitNow());
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(): Promise<void> {
+    if (this.positions.size === 0) return;
+    const taken = [...this.positions];
+    await this.consumer.commitOffsets(taken.map(([partition, offset]) => ({ topic: this.topic, partition, offset })));
+    for (const [partition, offset] of taken) if (this.positions.get(partition) === offset) this.positions.delete(partition);
+  }
+}
+
 function partitionsOf(assignment: IMemberAssignment, topic: string): number[] {
   return assignment[topic] ?? [];
 }

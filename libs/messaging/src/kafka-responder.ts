@@ -2,7 +2,7 @@ import { Envelope } from '@chatfn/contracts';
 import { Admin, Consumer, EachMessagePayload, Kafka, Message } from 'kafkajs';
 import { errorMessage } from './backoff';
 import { decodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
-import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
+import { commitStartPositions, consumerConfig, ConsumerTuning, HandledPositions, waitForJoin } from './kafka-group';
 import { BatchingProducer } from './kafka-producer';
 import { Subscription } from './message-bus';
 
@@ -37,8 +37,8 @@ const COMMIT_INTERVAL_MS = 1000;
 export class KafkaResponder implements Subscription {
   private readonly consumer: Consumer;
   private readonly tasks = new Set<Promise<void>>();
-  /** Next offset to read, per partition, not yet committed. */
-  private readonly positions = new Map<number, string>();
+  /** Requests taken (read), committed on a timer. */
+  private positions?: HandledPositions;
   private commitTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
 
@@ -72,8 +72,7 @@ export class KafkaResponder implements Subscription {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: false });
     const joined = waitForJoin(this.consumer, topic);
-    // After a rebalance, positions of partitions this member may have lost must not overwrite their new owner's.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.positions.clear());
+    this.positions = new HandledPositions(this.consumer, topic);
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, partitions),
@@ -85,19 +84,12 @@ export class KafkaResponder implements Subscription {
   }
 
   private async commit(): Promise<void> {
-    if (this.positions.size === 0) return;
-    const { topic } = this.params;
-    const offsets = [...this.positions].map(([partition, offset]) => ({ topic, partition, offset }));
-    try {
-      await this.consumer.commitOffsets(offsets);
-      for (const { partition, offset } of offsets) if (this.positions.get(partition) === offset) this.positions.delete(partition);
-    } catch {
-      // During a rebalance; the next tick commits again (and an uncommitted request is at worst skipped as stale).
-    }
+    // A refusal comes during a rebalance; the next tick commits again (an uncommitted request is at worst skipped as stale).
+    await this.positions?.commit().catch(() => undefined);
   }
 
   private async accept({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    this.positions.set(partition, (BigInt(message.offset) + 1n).toString());
+    this.positions?.handled(partition, message.offset);
     const headers = readHeaders(message.headers);
     const replyTo = headers[REPLY_HEADER.replyTo];
     const requestId = headers[REPLY_HEADER.requestId];

@@ -2,7 +2,7 @@ import { Envelope } from '@chatfn/contracts';
 import { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage, redeliveryDelayMs } from './backoff';
 import { decodeRecord } from './kafka-codec';
-import { commitStartPositions, consumerConfig, ConsumerTuning, waitForJoin } from './kafka-group';
+import { commitStartPositions, consumerConfig, ConsumerTuning, HandledPositions, waitForJoin } from './kafka-group';
 import { BatchHandler, Subscription } from './message-bus';
 
 export interface KafkaSubscriptionParams {
@@ -58,9 +58,10 @@ export class KafkaSubscription implements Subscription {
   private heartbeatTicker?: NodeJS.Timeout;
   private undecodable = 0;
   private closing?: Promise<void>;
-  /** Next offset to read per partition, handled and not yet committed. */
-  private readonly positions = new Map<number, string>();
-  private committing?: Promise<void>;
+  private positions?: HandledPositions;
+  private commitTimer?: NodeJS.Timeout;
+  /** When the oldest uncommitted batch was handled (0: none). */
+  private firstUncommittedAt = 0;
 
   private constructor(private readonly params: KafkaSubscriptionParams) {
     this.consumer = params.kafka.consumer(consumerConfig(params.group, params.tuning));
@@ -83,8 +84,6 @@ export class KafkaSubscription implements Subscription {
       while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 5));
       clearInterval(this.heartbeatTicker);
       clearTimeout(this.commitTimer);
-      // A commit already under way took the positions of its start: commit again for what was handled since.
-      await this.committing;
       await this.commit();
       await this.consumer.disconnect();
       for (const timer of this.retryTimers) clearTimeout(timer);
@@ -98,8 +97,7 @@ export class KafkaSubscription implements Subscription {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning });
     const joined = waitForJoin(this.consumer, topic);
-    // After a rebalance, positions of partitions this member may have lost must not overwrite their new owner's.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.positions.clear());
+    this.positions = new HandledPositions(this.consumer, topic);
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, Math.floor(concurrency)),
@@ -111,9 +109,6 @@ export class KafkaSubscription implements Subscription {
     this.heartbeatTicker = setInterval(() => this.beat(), HEARTBEAT_TICK_MS);
     this.heartbeatTicker.unref();
   }
-
-  private commitTimer?: NodeJS.Timeout;
-  private firstUncommittedAt = 0;
 
   /** After a handled batch: commit when quiet for COMMIT_IDLE_MS, or at the latest COMMIT_INTERVAL_MS after the first. */
   private scheduleCommit(): void {
@@ -129,27 +124,15 @@ export class KafkaSubscription implements Subscription {
     this.commitTimer.unref();
   }
 
-  /** Commits the handled positions (one request for all partitions); a failed commit is retried at the next tick. */
-  private commit(): Promise<void> {
-    this.committing ??= (async () => {
-      try {
-        if (this.positions.size === 0) return;
-        const { topic } = this.params;
-        const taken = [...this.positions];
-        const offsets = taken.map(([partition, offset]) => ({ topic, partition, offset }));
-        try {
-          await this.consumer.commitOffsets(offsets);
-          // Only the positions committed now; a partition that moved on meanwhile keeps its newer one.
-          for (const [partition, offset] of taken) if (this.positions.get(partition) === offset) this.positions.delete(partition);
-        } catch (err) {
-          console.warn(`[bus] committing offsets of group ${this.params.group} on ${topic} failed (retried): ${errorMessage(err)}`);
-          if (!this.closing) this.scheduleCommit();
-        }
-      } finally {
-        this.committing = undefined;
-      }
-    })();
-    return this.committing;
+  /** Commits the handled positions; a refused commit is scheduled again (unless closing). */
+  private async commit(): Promise<void> {
+    try {
+      await this.positions?.commit();
+    } catch (err) {
+      const { group, topic } = this.params;
+      console.warn(`[bus] committing offsets of group ${group} on ${topic} failed (retried): ${errorMessage(err)}`);
+      if (!this.closing) this.scheduleCommit();
+    }
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
@@ -158,7 +141,7 @@ export class KafkaSubscription implements Subscription {
     // Offsets are resolved for kafkajs (the next fetch position) and remembered for the periodic commit.
     const handled = (offset: string) => {
       resolveOffset(offset);
-      this.positions.set(batch.partition, (BigInt(offset) + 1n).toString());
+      this.positions?.handled(batch.partition, offset);
       this.scheduleCommit();
     };
     const { handler, maxBatch } = this.params;
