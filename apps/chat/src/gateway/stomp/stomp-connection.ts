@@ -386,25 +386,28 @@ export class StompConnection implements TopicSubscriber {
 
   /** Refuses the session with an `AccessDeniedError` ERROR frame (the only error the client does not retry). */
   private deny(error: string, message: string): void {
-    const body = JSON.stringify({ error, message, timestamp: new Date().toISOString() });
     this.state = 'connecting';
-    this.writeRaw(serializeFrame('ERROR', { message: 'Access denied', 'content-type': JSON_TYPE }, body));
+    this.writeError(error, message, 'Access denied');
     this.close(1000);
   }
 
   /** The session may not go on (its user was deleted): an `AccessDeniedError` ERROR frame, then close. */
   revoke(message: string): void {
     if (this.state === 'closed') return;
-    const body = JSON.stringify({ error: 'AccessDeniedError', message, timestamp: new Date().toISOString() });
-    this.writeRaw(serializeFrame('ERROR', { message: 'Access denied', 'content-type': JSON_TYPE }, body));
+    this.writeError('AccessDeniedError', message, 'Access denied');
     this.close(1000); // a connected session ends as on any disconnect
   }
 
   /** A protocol violation: ERROR frame, then close. */
   private fail(message: string): void {
-    const body = JSON.stringify({ error: 'InvalidFrameError', message, timestamp: new Date().toISOString() });
-    this.writeRaw(serializeFrame('ERROR', { message: message.slice(0, 200), 'content-type': JSON_TYPE }, body));
+    this.writeError('InvalidFrameError', message, message.slice(0, 200));
     this.close(1002, 'Protocol error');
+  }
+
+  /** An ERROR frame: `summary` in its `message` header, the ApiError-like JSON body. */
+  private writeError(error: string, message: string, summary: string): void {
+    const body = JSON.stringify({ error, message, timestamp: new Date().toISOString() });
+    this.writeRaw(serializeFrame('ERROR', { message: summary, 'content-type': JSON_TYPE }, body));
   }
 
   private writeRaw(text: string): void {
