@@ -248,7 +248,15 @@ export class KafkaMessageBus extends MessageBus {
       { topic: this.replyTopic, numPartitions: 1 },
     ];
     const missing = wanted.filter(({ topic }) => !existing.has(topic));
-    if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing });
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: missing });
+    } catch (err) {
+      // kafkajs stops waiting for the leaders when the broker answers "does not host this topic-partition" for a
+      // topic it created a moment ago; its metadata catches up shortly after.
+      if (!isUnknownTopic(err)) throw err;
+      await waitForLeaders(admin, missing.map(({ topic }) => topic));
+    }
   }
 
   private async startReplyConsumer(consumer: Consumer, admin: Admin, group: string): Promise<void> {
@@ -293,6 +301,25 @@ export class KafkaMessageBus extends MessageBus {
   private open(): Connected {
     if ((this.state === 'running' || this.state === 'stopping') && this.connected) return this.connected;
     throw new MessagingError('BUS_STOPPED', `the bus is ${this.state === 'created' ? 'not started' : this.state}`);
+  }
+}
+
+function isUnknownTopic(err: unknown): boolean {
+  const e = err as { type?: string; cause?: { type?: string } } | undefined;
+  return e?.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e?.cause?.type === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
+/** Polls the topics' metadata until every partition has a leader (about 10 s at most, then the last error). */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+      if (attempt >= 50) throw new Error(`topics without leaders after ${attempt} checks: ${topics.join(', ')}`);
+    } catch (err) {
+      if (attempt >= 50) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
