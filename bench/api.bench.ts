@@ -12,13 +12,14 @@
  * Prints a table and writes bench-results/api.json.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { RunningService } from '@chatfn/platform';
+import { cpuByProcess, cpuSince, isPostgres } from './bench-cpu';
 import { benchBroker, BenchBroker } from './bench-kafka';
 import { freePortForBench } from './bench-port';
 
@@ -211,31 +212,8 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
   }
 }
 
-/** CPU time used between two `postgresCpuMs()` samples by the processes of the second (one that ended is left out). */
-function cpuSince(before: Map<string, number>, after: Map<string, number>): number {
-  let ms = 0;
-  for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
-  return ms;
-}
-
-/** CPU time (ms) used so far by each running PostgreSQL process of the machine, by pid (from /proc). */
-function postgresCpuMs(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
-      const f = stat.slice(close + 2).split(' ');
-      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_SEC); // utime, stime (fields 14, 15)
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out;
-}
-const CLOCK_TICKS_PER_SEC = 100;
+/** CPU time (ms) used so far by each running PostgreSQL process of the machine, by pid. */
+const postgresCpuMs = () => cpuByProcess(isPostgres);
 
 /** Counts the queries of every `pg` client of this process (the server's pool, the outbox relay, ...). */
 const queries = { count: 0 };

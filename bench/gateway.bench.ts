@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { cpuByProcess, cpuSince, isJava, isPostgres } from './bench-cpu';
 import { benchBroker } from './bench-kafka';
 
 const REPO_ROOT = resolve(__dirname, '../..');
@@ -307,6 +308,10 @@ class Clients {
     });
   }
 
+  get pid(): string {
+    return String(this.child.pid);
+  }
+
   stop(): void {
     this.child.kill();
   }
@@ -390,7 +395,13 @@ async function main(): Promise<void> {
           await svc.app.get(OutboxRelay, { strict: false }).flush();
           const eld = monitorEventLoopDelay({ resolution: 1 });
           eld.enable();
+          const cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_S, channelIds });
+          const serverCpu = process.cpuUsage(cpu0.server);
+          const cpuShare = (ms: number) => +(ms / (SECONDS + WARMUP_S) / 10).toFixed(0);
+          const clientsMs = cpuByProcess((c) => c === 'node').get(clients.pid)! - (cpu0.clients.get(clients.pid) ?? 0);
+          const pgMs = cpuSince(cpu0.pg, cpuByProcess(isPostgres));
+          const javaMs = cpuSince(cpu0.java, cpuByProcess(isJava));
           eld.disable();
           const loadAfter = load();
           const write = new Map<number, number>();
@@ -419,6 +430,13 @@ async function main(): Promise<void> {
             { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
             // The histogram holds whole sampling intervals (1 ms): what is above it is the delay.
             { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +Math.max(0, eld.percentile(50) / 1e6 - 1).toFixed(1), unit: 'ms', note: `p99 ${Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(1)} ms, load ${loadAfter}` },
+            {
+              bus,
+              measure: 'server CPU while sending (% of one core)',
+              value: cpuShare((serverCpu.user + serverCpu.system) / 1000),
+              unit: '%',
+              note: `PostgreSQL ${cpuShare(pgMs)}%, Kafka broker ${cpuShare(javaMs)}%, clients ${cpuShare(clientsMs)}%`,
+            },
             { bus, measure: 'messages sent / error frames', value: f.sent, unit: 'messages', note: `${f.errors} error frames, ${c.failed} connect failures, warm-up ${Math.round(f.warmupMs)} ms` },
           );
           await clients.run({ cmd: 'closeAll' });

@@ -35,4 +35,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ CHATFN_KAFKA_NAMESPACE: 'prod_eu-1' }).env.CHATFN_KAFKA_NAMESPACE).toBe('prod_eu-1');
     expect(() => loadConfig({ CHATFN_KAFKA_NAMESPACE: 'a.b' })).toThrow(/CHATFN_KAFKA_NAMESPACE/);
   });
+
+  it('takes an outbox linger of 0 to 1000 ms (0 by default)', () => {
+    expect(loadConfig({}).env.CHATFN_OUTBOX_LINGER_MS).toBe(0);
+    expect(loadConfig({ CHATFN_OUTBOX_LINGER_MS: '5' }).env.CHATFN_OUTBOX_LINGER_MS).toBe(5);
+    expect(() => loadConfig({ CHATFN_OUTBOX_LINGER_MS: '5000' })).toThrow(/CHATFN_OUTBOX_LINGER_MS/);
+  });
 });

@@ -59,6 +59,20 @@ describe('OutboxRelay (PostgreSQL)', () => {
     expect(bus.published[0]).toEqual(JSON.parse(JSON.stringify(env)));
   });
 
+  it('with a linger, publishes commits made close together in one publish', async () => {
+    const bus = new RecordingBus();
+    const r = relay(bus, { pollIntervalMs: 60_000, lingerMs: 300 });
+    await r.start();
+    await until(() => r.status().leader, 'the relay to lead');
+    const envs = [testEnvelope('k', { n: 1 }), testEnvelope('k', { n: 2 }), testEnvelope('j', { n: 3 })];
+
+    for (const env of envs) await commit([env]);
+
+    await until(() => bus.published.length === 3, 'the envelopes to be published', 5_000);
+    expect(bus.calls).toBe(1);
+    expect(ids(bus.published)).toEqual(ids(envs));
+  });
+
   it('is woken by the outer commit when the envelopes were written in a nested transaction', async () => {
     const bus = new RecordingBus();
     const r = relay(bus, { pollIntervalMs: 60_000 });

@@ -83,7 +83,7 @@ export class PlatformModule {
         {
           provide: OutboxRelay,
           inject: [DataSource, MessageBus],
-          useFactory: (ds: DataSource, bus: MessageBus) => new OutboxRelay(ds, bus),
+          useFactory: (ds: DataSource, bus: MessageBus) => new OutboxRelay(ds, bus, { lingerMs: opts.config.env.CHATFN_OUTBOX_LINGER_MS }),
         },
         ApplicationAuthGuard,
         PlatformLifecycle,
