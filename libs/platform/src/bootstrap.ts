@@ -85,6 +85,9 @@ export async function startService(def: ServiceDefinition, config: ChatfnConfig 
   app.use(express.urlencoded({ limit, extended: false }));
   app.useGlobalFilters(new ApiErrorFilter());
   app.disable('x-powered-by');
+  // No ETag on API responses: express hashes every JSON body for it (a SHA-1 per request) and no client of the
+  // Platform API sends If-None-Match. The dashboard's static files keep theirs (serve-static sets its own).
+  app.disable('etag');
   await app.listen(config.env.PORT, config.env.HOST);
   const url = `http://127.0.0.1:${config.env.PORT}`;
   if (def.afterStart) await def.afterStart(app, ctx);

@@ -11,6 +11,9 @@ export interface AccessTokenClaims {
   iss: 'chatfn';
 }
 
+/** Verified tokens kept (a token is a few hundred bytes). */
+const MAX_VERIFIED = 10_000;
+
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 /** Signed, expiring access tokens (JWT, HS256) scoped to one application. */
@@ -36,8 +39,30 @@ export class TokenService {
     return { token: `${head}.${body}.${this.sign(`${head}.${body}`)}`, claims };
   }
 
+  /**
+   * Tokens whose signature checked out, with their claims: every API request verifies its token, and the HMAC costs
+   * more than the rest of the check. Only exact strings that were verified are found here; expiry is checked on
+   * every call. Bounded: cleared when full.
+   */
+  private readonly verified = new Map<string, AccessTokenClaims>();
+
   /** Returns the claims of a valid, unexpired token, or undefined. */
   verify(token: string): AccessTokenClaims | undefined {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp > Math.floor(Date.now() / 1000)) return known;
+      this.verified.delete(token);
+      return undefined;
+    }
+    const claims = this.check(token);
+    if (claims) {
+      if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+      this.verified.set(token, Object.freeze(claims));
+    }
+    return claims;
+  }
+
+  private check(token: string): AccessTokenClaims | undefined {
     const parts = token.split('.');
     if (parts.length !== 3) return undefined;
     const expected = Buffer.from(this.sign(`${parts[0]}.${parts[1]}`));
