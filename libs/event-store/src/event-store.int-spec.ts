@@ -161,6 +161,20 @@ describe('EventStore (PostgreSQL)', () => {
     expect(rows.map((r) => r.event_id)).toEqual(envs.map((e) => e.eventId));
   });
 
+  it('appendAny: an envelope carrying its event data as payload reaches the outbox whole', async () => {
+    const data = { user: { id: 1, name: 'a' }, list: [1, 2], text: 'x' };
+    const same = testEnvelope('many-same', data);
+    const other = testEnvelope('many-same', { n: 2 });
+    const events = [
+      { streamId: 'many-same', event: { type: 'Same', data: same.payload as Record<string, unknown> }, envelope: same },
+      { streamId: 'many-same', event: { type: 'Other', data: { differs: true } }, envelope: other },
+    ];
+    await store.transaction((m) => store.appendAny(m, events));
+    const rows: { envelope: unknown }[] = await dataSource.query(`SELECT envelope FROM outbox WHERE key = 'many-same' ORDER BY id`);
+    expect(rows.map((r) => r.envelope)).toEqual([JSON.parse(JSON.stringify(same)), JSON.parse(JSON.stringify(other))]);
+    expect((await store.read('many-same')).map((e) => e.data)).toEqual([data, { differs: true }]);
+  });
+
   it('appendAny: when a concurrent writer takes a version first, falls back stream by stream and loses nothing', async () => {
     await store.append(dataSource.manager, 'many-race', 'no-stream', [{ type: 'Created', data: {} }]);
     let releaseFirst!: () => void;

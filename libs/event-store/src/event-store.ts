@@ -38,11 +38,13 @@ const APPEND_SQL = `
   FROM current`;
 
 // appendAny's one round trip: each event goes to the end of its stream, in the given order (the n-th event of a
-// stream in the batch at that stream's current version + n), and the outbox rows follow in their given order — only
-// if every event went in. A concurrent writer that took one of those versions first makes the count fall short.
+// stream in the batch at that stream's current version + n), and the events' outbox rows (`o`) follow in the same
+// order — only if every event went in. A concurrent writer that took one of those versions first makes the count fall
+// short. An envelope whose payload is its event's data comes without it (`p`): the statement puts the event's
+// data back in, so the payload is neither serialised nor parsed twice.
 const APPEND_ANY_SQL = `
   WITH input AS (
-    SELECT e.ord, e.item->>'s' AS stream_id, e.item->'e' AS ev,
+    SELECT e.ord, e.item->>'s' AS stream_id, e.item->'e' AS ev, e.item->'o' AS env, coalesce((e.item->>'p')::boolean, false) AS same,
            row_number() OVER (PARTITION BY e.item->>'s' ORDER BY e.ord) AS n
     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(item, ord)
   ), current AS (
@@ -58,7 +60,8 @@ const APPEND_ANY_SQL = `
   ), enqueued AS (
     INSERT INTO outbox (topic, key, envelope)
     SELECT o.env->>'topic', o.env->>'key', o.env
-    FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS o(env, ord)
+    FROM (SELECT i.ord, CASE WHEN i.same THEN i.env || jsonb_build_object('payload', i.ev->'data') ELSE i.env END AS env
+            FROM input i WHERE i.env IS NOT NULL) o
     WHERE (SELECT count(*) FROM appended) = (SELECT count(*) FROM input)
     ORDER BY o.ord
   )
@@ -159,6 +162,8 @@ export class EventStore {
    * rows back out and appends stream by stream with `append(..., 'any', ...)` (retrying under the stream lock); the
    * outbox then receives each stream's envelopes with its events, `envelopesByStream` telling which are whose.
    * Group commit of many actions (a batch of sent messages) uses this: one statement instead of one per stream.
+   * An envelope whose `payload` is its event's `data` (the same object) is sent without it and rebuilt in the
+   * statement: recording a chat event serialises its data once, not twice.
    */
   async appendAny(
     manager: EntityManager,
@@ -170,15 +175,20 @@ export class EventStore {
       assertNewEvent(e.event);
       if (e.envelope) assertEnvelope(e.envelope);
     });
-    const envelopes = events.flatMap((e) => (e.envelope ? [e.envelope] : []));
+    const items = events.map(({ streamId, event, envelope }) => {
+      if (!envelope) return { s: streamId, e: event };
+      if (envelope.payload !== event.data) return { s: streamId, e: event, o: envelope };
+      const { payload: _same, ...rest } = envelope;
+      return { s: streamId, e: event, o: rest, p: true };
+    });
     const [{ wanted, appended }] = await preparedQuery<{ wanted: number; appended: [string, number][] }>(
       manager,
-      'chatfn_event_store_append_any',
+      'chatfn_event_store_append_any_v2',
       APPEND_ANY_SQL,
-      [JSON.stringify(events.map((e) => ({ s: e.streamId, e: e.event }))), JSON.stringify(envelopes)],
+      [JSON.stringify(items)],
     );
     if (appended.length === wanted) {
-      if (envelopes.length > 0) outboxSignal.enqueued(manager);
+      if (events.some((e) => e.envelope)) outboxSignal.enqueued(manager);
       return;
     }
     if (appended.length > 0) {

@@ -19,14 +19,29 @@ export function snakeKey(key: string): string {
   return out;
 }
 
-export function toWire<T = unknown>(value: unknown): T {
-  if (Array.isArray(value)) return value.map((v) => toWire(v)) as T;
+/**
+ * The wire form of a resource (a new object; the argument is not changed). `memo` reuses the result for an object
+ * converted before with the same memo: the objects that many events of one batch share (the channel, the sender)
+ * are converted once. Only for objects that do not change while the memo is in use.
+ */
+export function toWire<T = unknown>(value: unknown, memo?: Map<object, unknown>): T {
   if (value === null || typeof value !== 'object' || value instanceof Date) return value as T;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (v === undefined) continue;
-    out[snakeKey(k)] = OPAQUE.has(k) ? v : toWire(v);
+  const known = memo?.get(value);
+  if (known !== undefined) return known as T;
+  let out: unknown;
+  if (Array.isArray(value)) {
+    out = value.map((v) => toWire(v, memo));
+  } else {
+    const obj = value as Record<string, unknown>;
+    const o: Record<string, unknown> = {};
+    for (const k in obj) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      o[snakeKey(k)] = OPAQUE.has(k) ? v : toWire(v, memo);
+    }
+    out = o;
   }
+  memo?.set(value, out);
   return out as T;
 }
 
@@ -46,8 +61,10 @@ export function camelKey(key: string): string {
 export function fromWire<T = unknown>(value: unknown): T {
   if (Array.isArray(value)) return value.map((v) => fromWire(v)) as T;
   if (value === null || typeof value !== 'object' || value instanceof Date) return value as T;
+  const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const k in obj) {
+    const v = obj[k];
     if (v === undefined) continue;
     out[camelKey(k)] = OPAQUE.has(k) || k === 'auth_params' ? v : fromWire(v);
   }

@@ -36,9 +36,9 @@ export function streamOf(e: Pick<ChatEventInput, 'applicationId' | 'channelId' |
 }
 
 /** Event data in the wire format: top-level (trigger payload) keys untouched, the resources under them snake_case. */
-export function wireData(data: Record<string, unknown>): Record<string, unknown> {
+export function wireData(data: Record<string, unknown>, memo?: Map<object, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) if (v !== undefined) out[k] = toWire(v);
+  for (const [k, v] of Object.entries(data)) if (v !== undefined) out[k] = toWire(v, memo);
   return out;
 }
 
@@ -66,15 +66,18 @@ export class ChatEventRecorder {
    * envelopes keep their order. Returns the event ids.
    */
   async recordAll(manager: EntityManager, events: ChatEventInput[], opts: PublishOptions = {}): Promise<string[]> {
+    // The events of a batch share resources (a message's channel and sender): each is converted once.
+    const memo = new Map<object, unknown>();
     const rows = events.map((e) => {
-      const payload: ChatEventPayload = { applicationId: e.applicationId, type: e.type, depth: e.depth, data: wireData(e.data) };
+      const payload: ChatEventPayload = { applicationId: e.applicationId, type: e.type, depth: e.depth, data: wireData(e.data, memo) };
       if (e.channelId !== undefined) payload.channelId = e.channelId;
       if (e.userId !== undefined) payload.userId = e.userId;
       const key = e.channelId !== undefined ? Keys.channel(e.applicationId, e.channelId) : Keys.application(e.applicationId);
       const envelope = this.bus.envelope('chat.event.recorded.v1', payload, { ...opts, key });
       const event: NewEvent = {
         type: e.type,
-        data: payload,
+        // The envelope's (validated) payload itself: the event store then writes it once for both (see appendAny).
+        data: envelope.payload as unknown as Record<string, unknown>,
         metadata: { eventId: envelope.eventId, correlationId: envelope.correlationId, occurredAt: envelope.occurredAt },
       };
       return { streamId: streamOf(e), event, envelope };
