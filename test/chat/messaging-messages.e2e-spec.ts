@@ -145,6 +145,37 @@ describe('messaging: messages (SDK conformance)', () => {
     expect((await ck.UsersApi.countUserUnreadMessages(users.jane.id)).data).toEqual({ count: 2 });
   });
 
+  it('multipart sends: a thread reply carries its file; no token, a file in another field or a bad form are 4xx and store nothing', async () => {
+    const { data: c } = await ck.ChannelsApi.createChannel({ type: 'PUBLIC', name: 'uploads' } as any);
+    const { data: parent } = await ck.ChannelsApi.sendChannelMessage(c.id, { type: 'TEXT', body: 'parent' } as any);
+    const form = (field: string, extra: Record<string, string> = {}) => {
+      const f = new FormData();
+      f.append(field, new Blob([Buffer.from('reply file')], { type: 'text/plain' }), 'r.txt');
+      for (const [k, v] of Object.entries(extra)) f.append(k, v);
+      return f;
+    };
+    const auth = { authorization: `Bearer ${await token(server, app)}` };
+    const post = (path: string, body: FormData, headers: Record<string, string> = auth) =>
+      fetch(`${server.url}/v1/${path}`, { method: 'POST', headers, body });
+
+    const reply = await post(`threads/${parent.id}/messages`, form('file'));
+    expect(reply.status).toBe(201);
+    expect(await reply.json()).toMatchObject({ type: 'SYSTEM_FILE', parent_id: parent.id, nested_level: 1, file: { type: 'HOSTED', name: 'r.txt', size: 10 } });
+
+    const noToken = await post(`channels/${c.id}/messages`, form('file'), {});
+    expect(noToken.status).toBe(401);
+    const otherField = await post(`channels/${c.id}/messages`, form('attachment'));
+    expect(otherField.status).toBe(400);
+    const otherBody = await otherField.json();
+    expect(otherBody).toMatchObject({ message: expect.stringMatching(/unexpected file field - attachment/i) });
+    const badProps = await post(`channels/${c.id}/messages`, form('file', { properties: '[1]' }));
+    expect(badProps.status).toBe(400);
+    expect(await badProps.json()).toMatchObject({ error: 'InvalidRequestError', message: expect.stringContaining('properties') });
+
+    const { data: page } = await ck.ChannelsApi.listChannelMessages(c.id, 25);
+    expect(page._embedded!.messages!.map((m: any) => m.body ?? m.file?.name)).toEqual(['parent']);
+  });
+
   it('pages channel messages by cursor, newest first, over more than one page (NEXT and PREVIOUS)', async () => {
     const { data: c } = await ck.ChannelsApi.createChannel({ type: 'PUBLIC', name: 'paging', members: [{ username: 'john' }] } as any);
     const sent: number[] = [];

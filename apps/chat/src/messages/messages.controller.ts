@@ -8,12 +8,11 @@ import {
   Post,
   Query,
   Req,
-  UploadedFile,
+  Res,
   UseGuards,
-  UseInterceptors,
 } from '@nestjs/common';
-import { MultipartFileInterceptor } from '../files/multipart-file.interceptor';
-import type { Request } from 'express';
+import { MultipartFileReader, Upload } from '../files/multipart-file.reader';
+import type { Request, Response } from 'express';
 import { AppId, ApplicationAuthGuard, PageQuerySchema, parseInput } from '@chatfn/platform';
 import { toApplicationResource } from '../applications/application.mapper';
 import { ApplicationsService } from '../applications/applications.service';
@@ -31,12 +30,8 @@ import { MessageRes } from '../channels/resources';
 
 export const idOf = (v: string, field = 'id') => parseInput(IdParamSchema, v, field) as number;
 
-interface Upload {
-  originalname: string;
-  mimetype: string;
-  buffer: Buffer;
-  size: number;
-}
+/** A message's file, sent as multipart (`POST .../messages` and thread replies). */
+export const MESSAGE_UPLOAD = new MultipartFileReader('file', { limits: { fileSize: 50 * 1024 * 1024 } });
 
 /** Builds the service input from a JSON body or a multipart upload (`file` + `groupTag`, `username`, `properties`). */
 export async function sendInputOf(app: number, body: unknown, file: Upload | undefined, files: FileStorage): Promise<SendInput> {
@@ -88,16 +83,17 @@ export class MessagesController {
   ) {}
 
   @Post('channels/:id/messages')
-  @UseInterceptors(MultipartFileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
   async send(
     @AppId() app: number,
     @Param('id') cid: string,
     @Body() body: unknown,
-    @UploadedFile() file: Upload | undefined,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
     @EventDepth() depth: number,
   ) {
     const channelId = idOf(cid);
-    const input = await sendInputOf(app, body, file, this.files);
+    const form = await MESSAGE_UPLOAD.read(req, res);
+    const input = await sendInputOf(app, form ? form.body : body, form?.file, this.files);
     return messageOut(await this.messages.send(app, channelId, input, depth), this.links.base);
   }
 

@@ -1,12 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
-import { MultipartFileInterceptor } from '../files/multipart-file.interceptor';
-import type { Request } from 'express';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AppId, ApplicationAuthGuard, parseInput } from '@chatfn/platform';
 import { KeystrokesSchema } from '../channels/channels.schema';
 import { ChannelsService } from '../channels/channels.service';
 import { messageOut } from '../channels/render';
 import { FileStorage } from '../files/file-storage.service';
-import { idOf, messagesPage, sendInputOf } from '../messages/messages.controller';
+import { idOf, MESSAGE_UPLOAD, messagesPage, sendInputOf } from '../messages/messages.controller';
 import { CursorQuerySchema } from '../messages/messages.schema';
 import { MessagesService } from '../messages/messages.service';
 import { ApiLinks } from '../shared/api-links';
@@ -49,16 +48,17 @@ export class ThreadsController {
   }
 
   @Post(':id/messages')
-  @UseInterceptors(MultipartFileInterceptor('file', { limits: { fileSize: 50 * 1024 * 1024 } }))
   async reply(
     @AppId() app: number,
     @Param('id') id: string,
     @Body() body: unknown,
-    @UploadedFile() file: Parameters<typeof sendInputOf>[2],
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
     @EventDepth() depth: number,
   ) {
     const threadId = idOf(id);
-    const input = await sendInputOf(app, body, file, this.files);
+    const form = await MESSAGE_UPLOAD.read(req, res);
+    const input = await sendInputOf(app, form ? form.body : body, form?.file, this.files);
     const parent = await this.messages.get(app, threadId);
     return messageOut(await this.messages.send(app, parent.channelId, input, depth, parent.id), this.links.base);
   }
