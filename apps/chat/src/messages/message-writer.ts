@@ -28,7 +28,8 @@ const CONTEXT_SQL = `
   SELECT q.idx, ${CHANNEL_COLUMNS},
          CASE WHEN su.id IS NOT NULL THEN to_jsonb(su) || jsonb_build_object('is_member', mem.yes IS NOT NULL) END AS sender
     FROM jsonb_to_recordset($1::jsonb) AS q(idx int, app bigint, channel bigint, uid bigint, uname text)
-    LEFT JOIN channels c ON c.id = q.channel AND c.application_id = q.app
+    -- Probes by key (OFFSET 0 keeps the subquery per row): the generic plan must not hash the whole channels table.
+    LEFT JOIN LATERAL (SELECT * FROM channels WHERE id = q.channel AND application_id = q.app OFFSET 0) c ON true
     LEFT JOIN LATERAL (
       SELECT u.* FROM users u WHERE q.uid IS NOT NULL AND u.id = q.uid AND u.application_id = q.app AND u.deleted_time IS NULL
       UNION ALL
@@ -130,7 +131,7 @@ export class MessageWriter {
   }
 
   private async loadContexts(qs: ContextQuery[]): Promise<SendContext[]> {
-    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context', CONTEXT_SQL, [
+    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context_v2', CONTEXT_SQL, [
       JSON.stringify(qs.map((q, idx) => ({ idx, ...q }))),
     ]);
     const byIdx = new Map(rows.map((r) => [Number(r.idx), r]));
@@ -158,7 +159,7 @@ export class MessageWriter {
       message: withoutId(m.message),
       ...this.notifications.columns(m),
     }));
-    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages', SEND_SQL, [JSON.stringify(input)]);
+    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages_v2', SEND_SQL, [JSON.stringify(input)]);
     const notes = new Map<number, Json[]>();
     for (const r of rows) {
       const idx = Number(r.idx);
