@@ -15,8 +15,11 @@ interface PgInstance {
 /** BENCH_PG_STATEMENTS=1: record every statement's cost (pg_stat_statements) and print the costliest at the end. */
 const STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1';
 
+/** A client of the bench's embedded PostgreSQL, as its superuser. */
+const superuser = (port: number, database: string) => new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database });
+
 async function printStatements(port: number): Promise<void> {
-  const db = new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'chatfn_bench' });
+  const db = superuser(port, 'chatfn_bench');
   await db.connect();
   const { rows } = await db.query(
     `SELECT calls, round(total_exec_time::numeric, 0) AS exec_ms, round(total_plan_time::numeric, 0) AS plan_ms, rows,
@@ -51,12 +54,12 @@ export async function benchDatabase(): Promise<{ url: string; stop(): Promise<vo
   });
   await pg.initialise();
   await pg.start();
-  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
+  const admin = superuser(port, 'postgres');
   await admin.connect();
   await admin.query('CREATE DATABASE chatfn_bench');
   await admin.end();
   if (STATEMENTS) {
-    const db = new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'chatfn_bench' });
+    const db = superuser(port, 'chatfn_bench');
     await db.connect();
     await db.query('CREATE EXTENSION pg_stat_statements');
     await db.end();

@@ -34,14 +34,14 @@ export const ConfigSchema = z.object({
   KAFKA_BROKERS: csv.optional(),
   KAFKA_PARTITIONS: int(6, 1),
   /**
-   * Prefix of every Kafka topic and consumer group of this installation (`<ns>.chat.event.recorded.v1`): several
-   * installations, or test servers, can share one cluster without seeing each other's messages. Empty: none.
-   */
-  /**
    * How long the outbox relay waits after a commit wakes it, so that commits close together leave in one publish
    * (ms, 0-1000). 0 publishes at once. Over Kafka, 5 ms halves the produce and fetch requests under load.
    */
   CHATFN_OUTBOX_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  /**
+   * Prefix of every Kafka topic and consumer group of this installation (`<ns>.chat.event.recorded.v1`): several
+   * installations, or test servers, can share one cluster without seeing each other's messages. Empty: none.
+   */
   CHATFN_KAFKA_NAMESPACE: z
     .string()
     .regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, "_" and "-" only, at most 64')

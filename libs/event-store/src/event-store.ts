@@ -183,7 +183,7 @@ export class EventStore {
     });
     const [{ wanted, appended }] = await preparedQuery<{ wanted: number; appended: [string, number][] }>(
       manager,
-      'chatfn_event_store_append_any_v2',
+      'chatfn_event_store_append_any',
       APPEND_ANY_SQL,
       [JSON.stringify(items)],
     );

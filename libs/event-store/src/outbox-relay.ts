@@ -26,7 +26,7 @@ export interface OutboxRelayOptions {
   /**
    * How long a woken relay waits before reading, so that commits close together leave in one publish. Default 0.
    * Over Kafka each publish is a produce request and one fetch per consuming group: a few milliseconds here halve
-   * both under load (see \`CHATFN_OUTBOX_LINGER_MS\`).
+   * both under load (see `CHATFN_OUTBOX_LINGER_MS`).
    */
   lingerMs?: number;
   /** Backoff after a failed round (publish or database): doubles from `initialMs` up to `maxMs`. */

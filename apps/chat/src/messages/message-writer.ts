@@ -131,7 +131,7 @@ export class MessageWriter {
   }
 
   private async loadContexts(qs: ContextQuery[]): Promise<SendContext[]> {
-    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context_v2', CONTEXT_SQL, [
+    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context', CONTEXT_SQL, [
       JSON.stringify(qs.map((q, idx) => ({ idx, ...q }))),
     ]);
     const byIdx = new Map(rows.map((r) => [Number(r.idx), r]));
@@ -159,7 +159,7 @@ export class MessageWriter {
       message: withoutId(m.message),
       ...this.notifications.columns(m),
     }));
-    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages_v2', SEND_SQL, [JSON.stringify(input)]);
+    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages', SEND_SQL, [JSON.stringify(input)]);
     const notes = new Map<number, Json[]>();
     for (const r of rows) {
       const idx = Number(r.idx);

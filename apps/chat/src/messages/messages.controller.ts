@@ -11,7 +11,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { MultipartFileReader, Upload } from '../files/multipart-file.reader';
+import { MultipartFileReader } from '../files/multipart-file.reader';
 import type { Request, Response } from 'express';
 import { AppId, ApplicationAuthGuard, PageQuerySchema, parseInput } from '@chatfn/platform';
 import { toApplicationResource } from '../applications/application.mapper';
@@ -31,10 +31,16 @@ import { MessageRes } from '../channels/resources';
 export const idOf = (v: string, field = 'id') => parseInput(IdParamSchema, v, field) as number;
 
 /** A message's file, sent as multipart (`POST .../messages` and thread replies). */
-export const MESSAGE_UPLOAD = new MultipartFileReader('file', { limits: { fileSize: 50 * 1024 * 1024 } });
+const MESSAGE_UPLOAD = new MultipartFileReader('file', { limits: { fileSize: 50 * 1024 * 1024 } });
 
-/** Builds the service input from a JSON body or a multipart upload (`file` + `groupTag`, `username`, `properties`). */
-export async function sendInputOf(app: number, body: unknown, file: Upload | undefined, files: FileStorage): Promise<SendInput> {
+/**
+ * Builds the service input from a JSON body or a multipart upload (`file` + `groupTag`, `username`, `properties`),
+ * which is read here, after the guards.
+ */
+export async function sendInputOf(app: number, req: Request, res: Response, json: unknown, files: FileStorage): Promise<SendInput> {
+  const multipart = await MESSAGE_UPLOAD.read(req, res);
+  const body = multipart ? multipart.body : json;
+  const file = multipart?.file;
   if (file) {
     const form = parseInput(MultipartMessageSchema, body ?? {});
     const stored = await files.save(app, file);
@@ -92,8 +98,7 @@ export class MessagesController {
     @EventDepth() depth: number,
   ) {
     const channelId = idOf(cid);
-    const form = await MESSAGE_UPLOAD.read(req, res);
-    const input = await sendInputOf(app, form ? form.body : body, form?.file, this.files);
+    const input = await sendInputOf(app, req, res, body, this.files);
     return messageOut(await this.messages.send(app, channelId, input, depth), this.links.base);
   }
 

@@ -5,7 +5,7 @@ import { KeystrokesSchema } from '../channels/channels.schema';
 import { ChannelsService } from '../channels/channels.service';
 import { messageOut } from '../channels/render';
 import { FileStorage } from '../files/file-storage.service';
-import { idOf, MESSAGE_UPLOAD, messagesPage, sendInputOf } from '../messages/messages.controller';
+import { idOf, messagesPage, sendInputOf } from '../messages/messages.controller';
 import { CursorQuerySchema } from '../messages/messages.schema';
 import { MessagesService } from '../messages/messages.service';
 import { ApiLinks } from '../shared/api-links';
@@ -57,8 +57,7 @@ export class ThreadsController {
     @EventDepth() depth: number,
   ) {
     const threadId = idOf(id);
-    const form = await MESSAGE_UPLOAD.read(req, res);
-    const input = await sendInputOf(app, form ? form.body : body, form?.file, this.files);
+    const input = await sendInputOf(app, req, res, body, this.files);
     const parent = await this.messages.get(app, threadId);
     return messageOut(await this.messages.send(app, parent.channelId, input, depth, parent.id), this.links.base);
   }
