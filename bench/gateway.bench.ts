@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { cpuByProcess, cpuSince, isJava, isPostgres } from './bench-cpu';
 import { benchBroker } from './bench-kafka';
@@ -45,6 +45,41 @@ const pct = (xs: number[], p: number) => {
 };
 const now = () => performance.timeOrigin + performance.now();
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+// ---- the server's GC pauses ----------------------------------------------------------------------------------------
+
+interface GcPause {
+  at: number;
+  ms: number;
+  major: boolean;
+}
+
+/** Records this process's GC pauses (wall clock, as `now()`) until `stop`. */
+function gcPauses(): { stop(): void; within(from: number, to: number): GcPause[] } {
+  const pauses: GcPause[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      pauses.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return { stop: () => obs.disconnect(), within: (from, to) => pauses.filter((p) => p.at + p.ms >= from && p.at <= to) };
+}
+
+function gcRow(bus: string, pauses: GcPause[]): Row {
+  const minor = pauses.filter((p) => !p.major);
+  const major = pauses.filter((p) => p.major);
+  const sum = (xs: GcPause[]) => xs.reduce((a, p) => a + p.ms, 0);
+  const max = (xs: GcPause[]) => xs.reduce((a, p) => Math.max(a, p.ms), 0);
+  return {
+    bus,
+    measure: 'server GC pauses in the measured seconds (total)',
+    value: +sum(pauses).toFixed(0),
+    unit: 'ms',
+    note: `${minor.length} minor (max ${max(minor).toFixed(1)} ms), ${major.length} full (max ${max(major).toFixed(1)} ms)`,
+  };
+}
 
 // ---- the client process ----------------------------------------------------------------------------------------------
 
@@ -395,6 +430,7 @@ async function main(): Promise<void> {
           await svc.app.get(OutboxRelay, { strict: false }).flush();
           const eld = monitorEventLoopDelay({ resolution: 1 });
           eld.enable();
+          const gcs = gcPauses();
           const cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_S, channelIds });
           const serverCpu = process.cpuUsage(cpu0.server);
@@ -403,6 +439,7 @@ async function main(): Promise<void> {
           const pgMs = cpuSince(cpu0.pg, cpuByProcess(isPostgres));
           const javaMs = cpuSince(cpu0.java, cpuByProcess(isJava));
           eld.disable();
+          gcs.stop();
           const loadAfter = load();
           const write = new Map<number, number>();
           const fan: number[] = [];
@@ -430,6 +467,7 @@ async function main(): Promise<void> {
             { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
             // The histogram holds whole sampling intervals (1 ms): what is above it is the delay.
             { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +Math.max(0, eld.percentile(50) / 1e6 - 1).toFixed(1), unit: 'ms', note: `p99 ${Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(1)} ms, load ${loadAfter}` },
+            gcRow(bus, gcs.within(Math.min(...f.deliveries.map((d) => d[1])), Math.max(...f.deliveries.map((d) => d[2])))),
             {
               bus,
               measure: 'server CPU while sending (% of one core)',
