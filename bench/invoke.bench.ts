@@ -273,21 +273,22 @@ async function kafkaBrokers(): Promise<{ brokers?: string[]; stop(): void }> {
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const rows: Row[] = [];
-  if (only('drivers')) rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
-  if (only('docker')) try {
-    rows.push(...(await driverRows(new DockerExecutorDriver(loadConfig({ EXECUTOR_DRIVER: 'docker' })), 'docker driver')));
-  } catch (e) {
-    console.warn(`docker rows skipped: ${e instanceof Error ? e.message : String(e)}`);
-  }
   const measure = async (brokers: string[] | undefined) => {
     const { rows: r, svc, dir } = await serverRows(brokers);
     rows.push(...r);
     await svc.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  // The embedded default first, before any broker runs: a JVM starting up beside it (compiling, collecting) takes
-  // a core now and then, and that showed as most of the embedded blocking round trip's p99 (0.5 ms without, 2 ms with).
+  // The embedded default first, on a quiet machine: a Kafka broker starting up beside it (its JVM compiling and
+  // collecting) or Docker still tearing down the driver rows' containers takes a core now and then, and that showed
+  // as most of the embedded blocking round trip's p99 (0.4–0.8 ms alone, 1.7–2 ms beside them).
   if (!(ONLY.includes('kafka') && !ONLY.includes('embedded'))) await measure(undefined);
+  if (only('drivers')) rows.push(...(await driverRows(new ProcessExecutorDriver(), 'process driver')));
+  if (only('docker')) try {
+    rows.push(...(await driverRows(new DockerExecutorDriver(loadConfig({ EXECUTOR_DRIVER: 'docker' })), 'docker driver')));
+  } catch (e) {
+    console.warn(`docker rows skipped: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (!(ONLY.includes('embedded') && !ONLY.includes('kafka'))) {
     const kafka = await kafkaBrokers();
     try {
