@@ -204,8 +204,9 @@ export const TOPICS = {
 export type Topic = keyof typeof TOPICS;
 
 /**
- * Broker settings of topics that differ from the defaults, applied when a topic is created. Ephemeral events
- * (keystrokes carry what a user is typing) are kept a minute, not the broker's default week.
+ * Broker settings of topics that differ from the defaults: set when the bus creates a topic, and at start-up on an
+ * existing topic that has no value of its own for one of them. Ephemeral events (keystrokes carry what a user is
+ * typing) are kept a minute, not the broker's default week.
  */
 export const TOPIC_CONFIG: Partial<Record<Topic, Record<string, string>>> = {
   'gateway.ephemeral.published.v1': { 'retention.ms': '60000', 'segment.ms': '60000' },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChatEventPayload, Envelope } from '@chatfn/contracts';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
 import { runBusContract, waitFor } from './bus.contract';
 import { encodeEnvelope } from './kafka-codec';
 import { KafkaMessageBus } from './kafka.bus';
@@ -193,6 +193,48 @@ describe('KafkaMessageBus', () => {
       }
     }, 90_000);
   });
+
+  it('gives a topic made before its settings existed the settings it lacks, keeping the ones of its own', async () => {
+    const run = randomUUID().slice(0, 8);
+    const EPHEMERAL = 'gateway.ephemeral.published.v1';
+    const admin = new Kafka({ clientId: 'cfg-test', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const settings = async (topic: string) => {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+      const own: Record<string, string> = {};
+      for (const e of resources[0].configEntries) if (e.configSource === ConfigSource.TOPIC_CONFIG) own[e.configName] = e.configValue;
+      return own;
+    };
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      // As an installation from before the retention setting has it: no retention of its own, an operator's
+      // segment.ms (one of chatfn's keys) and max.message.bytes (not one of them).
+      const old = `old-${run}`;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: `${old}.${EPHEMERAL}`, numPartitions: 6, configEntries: [{ name: 'segment.ms', value: '120000' }, { name: 'max.message.bytes', value: '2000000' }] }],
+      });
+      for (let start = 1; start <= 2; start++) {
+        const bus = new KafkaMessageBus('contract-test', { brokers: brokers(), instanceId: `cfg-${run}-${start}`, namespace: old });
+        await bus.start();
+        await bus.stop();
+        expect(await settings(`${old}.${EPHEMERAL}`)).toEqual({ 'retention.ms': '60000', 'segment.ms': '120000', 'max.message.bytes': '2000000' });
+      }
+      // Said once, when it was set; the second start found nothing lacking.
+      expect(warn.mock.calls.filter(([m]) => String(m).includes(`${old}.${EPHEMERAL} lacked retention.ms=60000`))).toHaveLength(1);
+
+      // A topic the bus creates gets them at creation.
+      const fresh = `fresh-${run}`;
+      const bus = new KafkaMessageBus('contract-test', { brokers: brokers(), instanceId: `cfg-${run}-f`, namespace: fresh });
+      await bus.start();
+      await bus.stop();
+      expect(await settings(`${fresh}.${EPHEMERAL}`)).toEqual({ 'retention.ms': '60000', 'segment.ms': '60000' });
+      expect(await settings(`${fresh}.chat.event.recorded.v1`)).toEqual({});
+    } finally {
+      warn.mockRestore();
+      await admin.disconnect();
+    }
+  }, 90_000);
 
   it('keeps installations with different namespaces apart on one broker', async () => {
     const run = randomUUID().slice(0, 8);

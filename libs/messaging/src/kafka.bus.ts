@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Envelope, REQUEST_TOPIC_NAMES, TOPIC_CONFIG, TOPIC_NAMES } from '@chatfn/contracts';
-import { Admin, Consumer, EachMessagePayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Envelope, REQUEST_TOPIC_NAMES, Topic, TOPIC_CONFIG, TOPIC_NAMES } from '@chatfn/contracts';
+import { Admin, ConfigResourceTypes, ConfigSource, Consumer, EachMessagePayload, IResourceConfig, Kafka, Partitioners, Producer } from 'kafkajs';
 import { errorMessage } from './backoff';
 import { assertCatalogueTopic } from './catalogue';
 import { decodeJson, encodeEnvelope, readHeaders, REPLY_HEADER } from './kafka-codec';
@@ -248,6 +248,10 @@ export class KafkaMessageBus extends MessageBus {
       { topic: this.replyTopic, numPartitions: 1 },
     ];
     const missing = wanted.filter(({ topic }) => !existing.has(topic));
+    await this.applyTopicConfig(
+      admin,
+      TOPIC_NAMES.filter((topic) => TOPIC_CONFIG[topic] && existing.has(this.onBroker(topic))),
+    );
     if (missing.length === 0) return;
     try {
       await admin.createTopics({ waitForLeaders: true, topics: missing });
@@ -256,6 +260,40 @@ export class KafkaMessageBus extends MessageBus {
       // topic it created a moment ago; its metadata catches up shortly after.
       if (!isUnknownTopic(err)) throw err;
       await waitForLeaders(admin, missing.map(({ topic }) => topic));
+    }
+  }
+
+  /**
+   * Topics that existed before their `TOPIC_CONFIG` did (an installation upgraded from a version without it) get the
+   * settings they lack. A setting the topic already has of its own — chatfn's, or one an operator set on purpose —
+   * is kept. AlterConfigs replaces a topic's whole set of settings, so the topic's other settings go along unchanged.
+   * Not being allowed to alter topics (ACLs) is no reason not to start: it is reported and the broker's values stay.
+   */
+  private async applyTopicConfig(admin: Admin, topics: Topic[]): Promise<void> {
+    if (topics.length === 0) return;
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: this.onBroker(topic) })),
+      });
+      const changes: IResourceConfig[] = [];
+      for (const topic of topics) {
+        const name = this.onBroker(topic);
+        const resource = described.resources.find((r) => r.resourceName === name);
+        if (!resource || resource.errorCode !== 0) continue;
+        const own = new Map<string, string>();
+        for (const e of resource.configEntries) {
+          if (e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive && e.configValue !== null) own.set(e.configName, e.configValue);
+        }
+        const lacking = Object.entries(TOPIC_CONFIG[topic]!).filter(([key]) => !own.has(key));
+        if (lacking.length === 0) continue;
+        for (const [key, value] of lacking) own.set(key, value);
+        changes.push({ type: ConfigResourceTypes.TOPIC, name, configEntries: [...own].map(([n, value]) => ({ name: n, value })) });
+        console.warn(`[bus] topic ${name} lacked ${lacking.map(([k, v]) => `${k}=${v}`).join(', ')}: set now`);
+      }
+      if (changes.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changes });
+    } catch (err) {
+      console.warn(`[bus] could not apply the settings of topics ${topics.join(', ')} (they keep the broker's): ${errorMessage(err)}`);
     }
   }
 
