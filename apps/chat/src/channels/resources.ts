@@ -86,7 +86,9 @@ export function channelRes(r: Json): ChannelRes {
 /**
  * Select list rendering a channel row with its creator, last message and (DIRECT) members in one statement. The last
  * message is read through `messages_channel_idx` rather than stored on the channel, so sending never writes (and
- * row-locks) the channel.
+ * row-locks) the channel. A DIRECT channel's members are probed by key (OFFSET 0 keeps the subquery per member): as a
+ * join, planned for the average channel's member count, it read every user of the database (a Seq Scan hashed
+ * against the members, or a merge join walking all of `users_pkey`) on every send to a direct channel.
  */
 export const CHANNEL_COLUMNS = `
   c.id, c.application_id, c.type, c.name, c.display_name, c.properties, c.created_time, c.creator_id,
@@ -94,7 +96,8 @@ export const CHANNEL_COLUMNS = `
   (SELECT to_jsonb(m) FROM messages m WHERE m.channel_id = c.id AND m.parent_id IS NULL ORDER BY m.id DESC LIMIT 1)
     AS last_message,
   CASE WHEN c.type = 'DIRECT' THEN
-    (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM channel_members cm JOIN users u ON u.id = cm.user_id
+    (SELECT jsonb_agg(to_jsonb(u) ORDER BY u.id) FROM channel_members cm
+       CROSS JOIN LATERAL (SELECT * FROM users WHERE id = cm.user_id OFFSET 0) u
       WHERE cm.channel_id = c.id)
   END AS members`;
 

@@ -16,15 +16,15 @@ export interface SendContext {
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-interface ContextQuery {
+export interface ContextQuery {
   app: number;
   channel: number;
   uid: number | null;
   uname: string | null;
 }
 
-/** Each query's channel and sender: one statement for a whole batch of sends. */
-const CONTEXT_SQL = `
+/** Each query's channel and sender: one statement for a whole batch of sends (parameter: `contextParam`). */
+export const CONTEXT_SQL = `
   SELECT q.idx, ${CHANNEL_COLUMNS},
          CASE WHEN su.id IS NOT NULL THEN to_jsonb(su) || jsonb_build_object('is_member', mem.yes IS NOT NULL) END AS sender
     FROM jsonb_to_recordset($1::jsonb) AS q(idx int, app bigint, channel bigint, uid bigint, uname text)
@@ -43,8 +43,9 @@ const CONTEXT_SQL = `
  * Stores a batch of messages with one statement: the messages (ids taken in batch order, so one channel's messages
  * keep the order they were sent in), the parents' reply counts and every notification by ChatKitty's rules. Returns
  * one row per message (`message_id`) followed by one per notification (its row, the recipient `usr` and `online`).
+ * Parameter: `sendParam`.
  */
-const SEND_SQL = `
+export const SEND_SQL = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
       idx int, application_id bigint, channel_id bigint, type text, user_id bigint, body text, file jsonb,
@@ -131,9 +132,7 @@ export class MessageWriter {
   }
 
   private async loadContexts(qs: ContextQuery[]): Promise<SendContext[]> {
-    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context', CONTEXT_SQL, [
-      JSON.stringify(qs.map((q, idx) => ({ idx, ...q }))),
-    ]);
+    const rows: Json[] = await preparedQuery(this.db.manager, 'chatfn_chat_send_context', CONTEXT_SQL, [contextParam(qs)]);
     const byIdx = new Map(rows.map((r) => [Number(r.idx), r]));
     return qs.map((q, i) => {
       const r = byIdx.get(i);
@@ -153,13 +152,7 @@ export class MessageWriter {
   }
 
   private async writeBatch(tx: EntityManager, ms: NotifyInput[]): Promise<MessageRes[]> {
-    const input = ms.map((m, idx) => ({
-      idx,
-      ...rowOf(m),
-      message: withoutId(m.message),
-      ...this.notifications.columns(m),
-    }));
-    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages', SEND_SQL, [JSON.stringify(input)]);
+    const rows: Json[] = await preparedQuery(tx, 'chatfn_chat_send_messages', SEND_SQL, [sendParam(ms, this.notifications)]);
     const notes = new Map<number, Json[]>();
     for (const r of rows) {
       const idx = Number(r.idx);
@@ -186,6 +179,16 @@ export class MessageWriter {
     await this.recorder.recordAll(tx, events);
     return ms.map((m) => m.message);
   }
+}
+
+/** `CONTEXT_SQL`'s parameter: the batch's queries, numbered in order (`idx`). */
+export function contextParam(qs: ContextQuery[]): string {
+  return JSON.stringify(qs.map((q, idx) => ({ idx, ...q })));
+}
+
+/** `SEND_SQL`'s parameter: per message its `messages` row, its resource (id still unset) and its `NotifyColumns`. */
+export function sendParam(ms: NotifyInput[], notifications: Pick<NotificationsService, 'columns'>): string {
+  return JSON.stringify(ms.map((m, idx) => ({ idx, ...rowOf(m), message: withoutId(m.message), ...notifications.columns(m) })));
 }
 
 /** Runs a batch: its results, or the same error for every item. */
