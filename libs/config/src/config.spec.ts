@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CHATFN_KAFKA_NAMESPACE: 'a.b' })).toThrow(/CHATFN_KAFKA_NAMESPACE/);
   });
 
+  it('takes a heap growth of 0 to 400 percent (100 by default)', () => {
+    expect(loadConfig({}).env.CHATFN_HEAP_GROWTH_PERCENT).toBe(100);
+    expect(loadConfig({ CHATFN_HEAP_GROWTH_PERCENT: '0' }).env.CHATFN_HEAP_GROWTH_PERCENT).toBe(0);
+    expect(() => loadConfig({ CHATFN_HEAP_GROWTH_PERCENT: '500' })).toThrow(/CHATFN_HEAP_GROWTH_PERCENT/);
+    expect(() => loadConfig({ CHATFN_HEAP_GROWTH_PERCENT: 'lots' })).toThrow(/CHATFN_HEAP_GROWTH_PERCENT/);
+  });
+
   it('takes an outbox linger of 0 to 1000 ms (0 by default)', () => {
     expect(loadConfig({}).env.CHATFN_OUTBOX_LINGER_MS).toBe(0);
     expect(loadConfig({ CHATFN_OUTBOX_LINGER_MS: '5' }).env.CHATFN_OUTBOX_LINGER_MS).toBe(5);

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { DynamicModule, INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -41,9 +42,20 @@ export interface RunningService extends ServiceContext {
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
+/**
+ * CHATFN_HEAP_GROWTH_PERCENT: V8 reads the factor each time it sets the next full GC's threshold, so setting it at
+ * start-up takes effect from the next full GC on (NODE_OPTIONS does not accept this flag). 0 keeps V8's heuristics.
+ * In `bench:gateway` with Kafka: 9-14 full GCs in a run and 3-4 in the 10 measured seconds before, 5 and none after;
+ * the fan-out's p99 went with them (53-83 ms with, 16-39 ms without).
+ */
+export function applyHeapGrowth(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
 /** Starts one service (or all of them) the same way every time; used by every `apps/<name>/main.ts` and tests. */
 export async function startService(def: ServiceDefinition, config: ChatfnConfig = loadConfig()): Promise<RunningService> {
   const logger = new Logger(def.name);
+  applyHeapGrowth(config.env.CHATFN_HEAP_GROWTH_PERCENT);
   const stops: (() => Promise<void>)[] = [];
   let databaseUrl = config.env.DATABASE_URL;
   if (!databaseUrl) {
