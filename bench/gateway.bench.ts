@@ -13,7 +13,7 @@
  *    the commit: the write path is the sender's SEND → `MessagesService.send` resolved (the message committed; timed
  *    in the server), fan-out is committed → each subscriber's MESSAGE (outbox → bus → live consumer → sockets).
  *
- * Before each fan-out the database is vacuumed and the bench waits for PostgreSQL to be quiet; with a broker the
+ * Before each fan-out the bench waits for PostgreSQL to be quiet; with a broker the
  * bench started itself, the warm-up is BENCH_COLD_BROKER_WARMUP_S (30) instead. CPU shares and event-loop delay
  * cover the measured seconds only, GC pauses the deliveries' span.
  *
@@ -59,18 +59,13 @@ const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
 // ---- a quiet machine before measuring ---------------------------------------------------------------------------------
 
 /**
- * Waits (at most 30 s) until PostgreSQL is quiet, with a VACUUM ANALYZE first: the previous phase (5,000 sessions
- * ended at once) leaves autovacuum and statistics work behind that would otherwise land in the measured seconds.
+ * Waits (at most 30 s) until PostgreSQL is quiet: the previous phase (5,000 sessions ended at once) leaves work behind
+ * (autovacuum, session endings) that would otherwise land in the measured seconds. No ANALYZE here: statistics taken
+ * while a table is nearly empty make the cached generic plans of the send statements scan the whole table as it
+ * grows during the run (the last-message lookup read all of `messages` on every send: PostgreSQL at 60-68% of a core
+ * instead of 33-40%), which autovacuum's next ANALYZE would undo in service.
  */
-async function settle(databaseUrl: string): Promise<void> {
-  const { Client } = require('pg') as typeof import('pg');
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('VACUUM ANALYZE');
-  } finally {
-    await client.end();
-  }
+async function settle(): Promise<void> {
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
     const before = cpuByProcess(isPostgres);
@@ -472,7 +467,7 @@ async function main(): Promise<void> {
           let cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
           let measuredFrom = now();
           const warmupSeconds = bus === 'kafka' && broker?.started ? Math.max(WARMUP_S, COLD_BROKER_WARMUP_S) : WARMUP_S;
-          await settle(db.url);
+          await settle();
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, warmupSeconds, channelIds }, () => {
             eld.enable();
             cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
