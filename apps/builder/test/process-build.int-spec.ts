@@ -12,6 +12,21 @@ function runIn(dir: string, code: string): string {
 
 jest.setTimeout(240_000);
 
+/**
+ * The artifact directory follows build statuses from the bus, so it shows a finished build once that status has
+ * reached it, a moment after the build row says so. An earlier status of the same application (a superseded
+ * revision's `skipped`) may have cached "none" until then.
+ */
+async function liveRevisionWhenSettled(h: BuilderHarness, applicationId: number, revision: number): Promise<number | undefined> {
+  const until = Date.now() + 10_000;
+  let live = await h.artifacts.live(applicationId, 'process');
+  while (live?.runtimeRevision !== revision && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    live = await h.artifacts.live(applicationId, 'process');
+  }
+  return live?.runtimeRevision;
+}
+
 describe('builder, process driver (real npm registry)', () => {
   let h: BuilderHarness;
   const app = 1;
@@ -122,7 +137,7 @@ describe('builder, process driver (real npm registry)', () => {
     const b2 = await h.builds.repo.findByRevision(a, 'process', 2);
     expect(b2?.status).toBe('skipped');
     expect(b2?.error).toMatch(/superseded by runtime revision 3/);
-    await expect(h.artifacts.live(a, 'process')).resolves.toMatchObject({ runtimeRevision: 3 });
+    expect(await liveRevisionWhenSettled(h, a, 3)).toBe(3);
     // an older revision delivered late changes nothing
     await h.change(a, { revision: 2, dependencies: [], initializationScript: 'late' });
     await expect(h.artifacts.live(a, 'process')).resolves.toMatchObject({ runtimeRevision: 3 });
