@@ -13,9 +13,9 @@
  *    the commit: the write path is the sender's SEND → `MessagesService.send` resolved (the message committed; timed
  *    in the server), fan-out is committed → each subscriber's MESSAGE (outbox → bus → live consumer → sockets).
  *
- * Before each fan-out the bench waits for PostgreSQL to be quiet; with a broker the
- * bench started itself, the warm-up is BENCH_COLD_BROKER_WARMUP_S (30) instead. CPU shares and event-loop delay
- * cover the measured seconds only, GC pauses the deliveries' span.
+ * Before each fan-out the bench waits for PostgreSQL to be quiet; with a broker the bench started itself, the warm-up
+ * is BENCH_COLD_BROKER_WARMUP_S (30) instead. CPU shares and event-loop delay cover the measured seconds only, GC
+ * pauses the deliveries' span.
  *
  * BENCH_BUSES (`embedded,kafka`) picks the runs; Kafka is KAFKA_BROKERS or a broker started with
  * scripts/infra/kafka-start.sh. PostgreSQL is DATABASE_URL or an embedded one. Prints tables with the load average
@@ -98,6 +98,17 @@ function gcPauses(): { stop(): void; within(from: number, to: number): GcPause[]
   });
   obs.observe({ entryTypes: ['gc'] });
   return { stop: () => obs.disconnect(), within: (from, to) => pauses.filter((p) => p.at + p.ms >= from && p.at <= to) };
+}
+
+/** From the first send to the last receipt of the deliveries `[id, sent at, received at]` (no spread: 60,000 of them). */
+function span(deliveries: [number, number, number][]): [number, number] {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const [, sentAt, receivedAt] of deliveries) {
+    if (sentAt < from) from = sentAt;
+    if (receivedAt > to) to = receivedAt;
+  }
+  return [from, to];
 }
 
 function gcRow(bus: string, pauses: GcPause[]): Row {
@@ -469,13 +480,14 @@ async function main(): Promise<void> {
           const eld = monitorEventLoopDelay({ resolution: 1 });
           const gcs = gcPauses();
           // Event-loop delay and CPU over the measured seconds only (the warm-up's compilers are not in them).
-          let cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
+          const cpuNow = () => ({ server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) });
+          let cpu0 = cpuNow();
           let measuredFrom = now();
           const warmupSeconds = bus === 'kafka' && broker?.started ? Math.max(WARMUP_S, COLD_BROKER_WARMUP_S) : WARMUP_S;
           await settle();
           const f = await clients.run({ cmd: 'fanout', rate: RATE, seconds: SECONDS, warmupSeconds, channelIds }, () => {
             eld.enable();
-            cpu0 = { server: process.cpuUsage(), clients: cpuByProcess((c) => c === 'node'), pg: cpuByProcess(isPostgres), java: cpuByProcess(isJava) };
+            cpu0 = cpuNow();
             measuredFrom = now();
           });
           const serverCpu = process.cpuUsage(cpu0.server);
@@ -512,8 +524,8 @@ async function main(): Promise<void> {
             { bus, measure: `  of which gateway → client (hub → received)`, value: pct(sockets, 50), unit: 'ms', note: `p99 ${pct(sockets, 99)} ms` },
             { bus, measure: `end to end p50 / p99 (SEND → received)`, value: pct(e2e, 50), unit: 'ms', note: `p99 ${pct(e2e, 99)} ms, ${f.deliveries.length}/${f.expected} deliveries` },
             // The histogram holds whole sampling intervals (1 ms): what is above it is the delay.
-            { bus, measure: 'server event-loop delay p50 / p99 during the run', value: +Math.max(0, eld.percentile(50) / 1e6 - 1).toFixed(1), unit: 'ms', note: `p99 ${Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(1)} ms, load ${loadAfter}` },
-            gcRow(bus, gcs.within(Math.min(...f.deliveries.map((d) => d[1])), Math.max(...f.deliveries.map((d) => d[2])))),
+            { bus, measure: 'server event-loop delay p50 / p99 in the measured seconds', value: +Math.max(0, eld.percentile(50) / 1e6 - 1).toFixed(1), unit: 'ms', note: `p99 ${Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(1)} ms, load ${loadAfter}` },
+            gcRow(bus, gcs.within(...span(f.deliveries))),
             {
               bus,
               measure: 'server CPU in the measured seconds (% of one core)',

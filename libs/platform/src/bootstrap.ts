@@ -48,7 +48,7 @@ const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
  * In `bench:gateway` with Kafka: 9-14 full GCs in a run and 3-4 in the 10 measured seconds before, 5 and none after;
  * the fan-out's p99 went with them (53-83 ms with, 16-39 ms without).
  */
-export function applyHeapGrowth(percent: number): void {
+function applyHeapGrowth(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
