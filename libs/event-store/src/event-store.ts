@@ -41,7 +41,9 @@ const APPEND_SQL = `
 // stream in the batch at that stream's current version + n), and the events' outbox rows (`o`) follow in the same
 // order — only if every event went in. A concurrent writer that took one of those versions first makes the count fall
 // short. An envelope whose payload is its event's data comes without it (`p`): the statement puts the event's
-// data back in, so the payload is neither serialised nor parsed twice.
+// data back in, so the payload is neither serialised nor parsed twice. The outbox row's topic and key come from the
+// envelope as sent: taking them from the rebuilt one made PostgreSQL rebuild it three times per row (a third of the
+// statement's time).
 const APPEND_ANY_SQL = `
   WITH input AS (
     SELECT e.ord, e.item->>'s' AS stream_id, e.item->'e' AS ev, e.item->'o' AS env, coalesce((e.item->>'p')::boolean, false) AS same,
@@ -59,11 +61,10 @@ const APPEND_ANY_SQL = `
     RETURNING stream_id, version
   ), enqueued AS (
     INSERT INTO outbox (topic, key, envelope)
-    SELECT o.env->>'topic', o.env->>'key', o.env
-    FROM (SELECT i.ord, CASE WHEN i.same THEN i.env || jsonb_build_object('payload', i.ev->'data') ELSE i.env END AS env
-            FROM input i WHERE i.env IS NOT NULL) o
-    WHERE (SELECT count(*) FROM appended) = (SELECT count(*) FROM input)
-    ORDER BY o.ord
+    SELECT i.env->>'topic', i.env->>'key', CASE WHEN i.same THEN i.env || jsonb_build_object('payload', i.ev->'data') ELSE i.env END
+    FROM input i
+    WHERE i.env IS NOT NULL AND (SELECT count(*) FROM appended) = (SELECT count(*) FROM input)
+    ORDER BY i.ord
   )
   SELECT (SELECT count(*)::int FROM input) AS wanted,
          coalesce((SELECT jsonb_agg(jsonb_build_array(stream_id, version)) FROM appended), '[]'::jsonb) AS appended`;
