@@ -177,23 +177,7 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
       const c = await client.json('POST', '/v1/channels', { type: 'PUBLIC', name: `bench${i}`, members: [{ username: 'a' }, { username: 'b' }, { username: 'c' }] }, auth);
       channels.push(c.id);
     }
-    // The load runs in a worker thread: it does not share the server's event loop.
-    const run = async (kind: LoadSpec['kind'], total: number, concurrency: number) => {
-      const q0 = queries.count;
-      const elu0 = performance.eventLoopUtilization();
-      const cpu0 = process.cpuUsage();
-      const pg0 = postgresCpuMs();
-      const r = await inWorker({ kind, total, concurrency, port, channels, auth });
-      const elu = performance.eventLoopUtilization(elu0);
-      const cpu = process.cpuUsage(cpu0);
-      return {
-        ...r,
-        dbQueriesPerReq: round((queries.count - q0) / total),
-        serverLoopMsPerReq: round(elu.active / total),
-        nodeCpuMsPerReq: round((cpu.user + cpu.system) / 1000 / total),
-        pgCpuMsPerReq: round(cpuSince(pg0, postgresCpuMs()) / total),
-      };
-    };
+    const run = (kind: LoadSpec['kind'], total: number, concurrency: number) => measured({ kind, total, concurrency, port, channels, auth });
     // Warm up both routes (JIT, prepared statements, pool), then measure baseline and send back to back.
     await run('noop', Math.min(2000, N), CONCURRENCY);
     await run('send', Math.min(1000, N), CONCURRENCY);
@@ -212,6 +196,50 @@ async function benchSetup(setup: string, databaseUrl: string, kafkaBrokers?: str
   }
 }
 
+/** Runs one load in a worker thread (it does not share the server's event loop) and measures the server around it. */
+async function measured(spec: LoadSpec): Promise<LoadResult & Pick<Row, 'dbQueriesPerReq' | 'serverLoopMsPerReq' | 'nodeCpuMsPerReq' | 'pgCpuMsPerReq'>> {
+  const q0 = queries.count;
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuMs();
+  const r = await inWorker(spec);
+  const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ...r,
+    dbQueriesPerReq: round((queries.count - q0) / spec.total),
+    serverLoopMsPerReq: round(elu.active / spec.total),
+    nodeCpuMsPerReq: round((cpu.user + cpu.system) / 1000 / spec.total),
+    pgCpuMsPerReq: round(cpuSince(pg0, postgresCpuMs()) / spec.total),
+  };
+}
+
+/**
+ * The floor (bench/api-floor.ts): a bare node:http server storing the same rows per message with one statement per
+ * batch, in the same database, measured the same way. chatfn cannot be faster than this on this machine.
+ */
+async function floorRows(databaseUrl: string): Promise<Row[]> {
+  const { startFloorServer } = await import('./api-floor');
+  const floor = await startFloorServer(databaseUrl);
+  const setup = 'floor: bare node:http + one statement per batch';
+  try {
+    const spec = { port: floor.port, channels: Array.from({ length: CHANNELS }, (_, i) => i + 1), auth: {} };
+    await measured({ ...spec, kind: 'floor', total: Math.min(1000, N), concurrency: CONCURRENCY });
+    const hot = await measured({ ...spec, kind: 'floor', total: N, concurrency: CONCURRENCY });
+    const rows: Row[] = [{ setup, measure: 'send message (same rows stored)', ...hot, meetsTarget: hot.perSec >= TARGET.msgsPerSec && hot.p99Ms <= TARGET.p99Ms }];
+    const one = Math.max(200, Math.floor(N / 5));
+    rows.push({ setup, measure: 'send message (same rows stored)', ...(await measured({ ...spec, kind: 'floor', total: one, concurrency: 1 })) });
+    const sent = Math.min(1000, N) + N + one;
+    const c = await floor.counts();
+    if (c.messages !== sent || c.notifications !== 2 * sent || c.events !== 3 * sent) {
+      throw new Error(`the floor stored ${JSON.stringify(c)} for ${sent} messages`);
+    }
+    return rows;
+  } finally {
+    await floor.close();
+  }
+}
+
 /** CPU time (ms) used so far by each running PostgreSQL process of the machine, by pid. */
 const postgresCpuMs = () => cpuByProcess(isPostgres);
 
@@ -227,7 +255,7 @@ function countQueries(): void {
 }
 
 interface LoadSpec {
-  kind: 'noop' | 'send';
+  kind: 'noop' | 'send' | 'floor';
   total: number;
   concurrency: number;
   port: number;
@@ -256,7 +284,13 @@ async function workerMain(spec: LoadSpec): Promise<void> {
     const r = await client.call('POST', `/v1/channels/${channel}/messages`, { type: 'TEXT', body: `hello ${i}`, user: { username: 'a' } }, spec.auth);
     if (r.status !== 201) throw new Error(`send: ${r.status} ${r.body}`);
   };
-  const result = await load(spec.total, spec.concurrency, spec.kind === 'noop' ? noop : send);
+  // The floor server (bench/api-floor.ts): the same request body, no auth.
+  const floor = async (i: number) => {
+    const channel = spec.channels[i % spec.channels.length];
+    const r = await client.call('POST', `/floor/${channel}`, { type: 'TEXT', body: `hello ${i}`, user: { username: 'a' } });
+    if (r.status !== 201) throw new Error(`floor send: ${r.status} ${r.body}`);
+  };
+  const result = await load(spec.total, spec.concurrency, spec.kind === 'noop' ? noop : spec.kind === 'floor' ? floor : send);
   client.close();
   parentPort!.postMessage(result);
 }
@@ -268,7 +302,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let broker: BenchBroker | undefined;
   try {
-    if (ONLY !== 'kafka') rows.push(...(await benchSetup('embedded (in-process bus)', db.url)));
+    if (ONLY !== 'kafka') {
+      rows.push(...(await benchSetup('embedded (in-process bus)', db.url)));
+      // After the embedded setup: its migrations made the tables the floor copies.
+      rows.push(...(await floorRows(db.url)));
+    }
     if (ONLY !== 'embedded') {
       broker = await benchBroker();
       rows.push(...(await benchSetup('Kafka', db.url, broker.brokers)));
