@@ -131,10 +131,23 @@ async function ipcPingPong(): Promise<number[]> {
   }
   const channel = child.stdio[3] as Duplex;
   const line = `${JSON.stringify({ id: 1, op: 'run', body: { invocationId: randomUUID(), versionKey: 'fn:800000:v1', event: { x: 1 }, depth: 0, timeoutMs: 5000 } })}\n`;
+  // A call ends when its whole echo is back (an echo may arrive in more than one chunk).
+  let got = 0;
+  let want = 0;
+  let done: (() => void) | undefined;
+  channel.on('data', (d: Buffer) => {
+    got += d.length;
+    if (done && got >= want) {
+      const finish = done;
+      done = undefined;
+      finish();
+    }
+  });
   const once = () =>
     new Promise<number>((res) => {
       const t = now();
-      channel.once('data', () => res(now() - t));
+      want += Buffer.byteLength(line);
+      done = () => res(now() - t);
       channel.write(line);
     });
   const lat: number[] = [];
