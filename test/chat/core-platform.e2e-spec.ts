@@ -273,6 +273,33 @@ describe('UsersApi', () => {
     expect((await raw('GET', '/v1/users?properties=notjson', { token: t })).body.message).toMatch(/properties/);
   });
 
+  it('refuses text PostgreSQL cannot store and out-of-range pages with a 400 naming where (found by fuzzing: were 500s)', async () => {
+    const t = await token(appA);
+    const alice = (await kitty.UsersApi.listUsers(0, 1, undefined, 'alice')).data._embedded!.users[0];
+    const cases: [string, string, string | undefined, RegExp][] = [
+      // NUL in a JSON string (jsonb and text refuse it), in a key, nested, and an unpaired surrogate.
+      ['PATCH', `/v1/users/${alice.id}`, '{"display_name": "a\\u0000b"}', /display_name/],
+      ['PATCH', `/v1/users/${alice.id}`, '{"properties": {"k\\u0000": 1}}', /properties/],
+      ['PATCH', `/v1/users/${alice.id}`, '{"properties": {"list": ["ok", "\\ud800"]}}', /properties\.list\.1/],
+      ['POST', '/v1/users', '{"name": "nul", "display_name": "\\u0000", "is_guest": false}', /display_name/],
+      // ... in the query and in a path segment.
+      ['GET', '/v1/users?name=%00', undefined, /query name/],
+      ['GET', '/v1/users/%00/channels', undefined, /path/],
+      // page × size must stay a valid OFFSET (1e99 is an integer).
+      ['GET', '/v1/users?page=1e99', undefined, /page/],
+      ['GET', '/v1/channels?page=99999999999', undefined, /page/],
+    ];
+    for (const [method, path, body, where] of cases) {
+      const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+      const r = await raw(method, path, { token: t, body, type: body ? type : undefined });
+      expect({ path, body, status: r.status }).toEqual({ path, body, status: 400 });
+      expectApiError(r.body, 'InvalidRequestError');
+      expect(r.body.message).toMatch(where);
+    }
+    // Nothing was changed by the refused patches.
+    expect((await kitty.UsersApi.retrieveUser(alice.id)).data.display_name).toBe(alice.display_name);
+  });
+
   it('retrieves, checks existence (HEAD) and isolates applications (404)', async () => {
     expect((await kitty.UsersApi.retrieveUser(aliceId)).data.name).toBe('alice');
     await kitty.UsersApi.checkUserExists('alice');

@@ -319,6 +319,36 @@ describe('messaging: messages (SDK conformance)', () => {
     expect((await apiError(ckOther.UsersApi.listUserNotifications(users.jane.id))).status).toBe(404);
     expect((await apiError(ck.MessagesApi.retrieveMessage(987_654_321))).data).toMatchObject({ error: 'ResourceNotFoundError' });
   });
+
+  it('limits a body to CHATFN_MAX_MESSAGE_LENGTH characters and CHATFN_MAX_MESSAGE_MENTIONS tags: 400 naming body, nothing stored', async () => {
+    const eventsBefore = ofChannel(general.id).length;
+    const tags = (n: number) => '<@john>'.repeat(n);
+    const send = (body: string, parent?: number) =>
+      apiError(
+        parent === undefined
+          ? ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body, user: { username: 'jane' } } as any)
+          : ck.ThreadsApi.sendThreadMessage(parent, { type: 'TEXT', body, user: { username: 'jane' } } as any),
+      );
+    const long = await send('x'.repeat(20_001));
+    expect(long.status).toBe(400);
+    expect(long.data).toMatchObject({ error: 'InvalidRequestError', message: 'body: must be at most 20000 characters (has 20001)' });
+    const many = await send(tags(101));
+    expect(many.status).toBe(400);
+    expect(many.data.message).toMatch(/^body: must have at most 100 mentions/);
+    // At the limits it goes through: 20,000 characters, 100 tags (one user: one notification, 100 mention entries).
+    const { data: edge } = await ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: 'y'.repeat(20_000), user: { username: 'jane' } } as any);
+    const { data: tagged } = await ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: tags(100), user: { username: 'jane' } } as any);
+    expect((tagged as any).mentions).toHaveLength(100);
+    // A thread reply and an edit are held to the same limits; the edit leaves the message as it was.
+    expect((await send(tags(101), edge.id)).status).toBe(400);
+    const edit = await apiError(ck.MessagesApi.updateMessage(edge.id, { body: 'z'.repeat(20_001) }));
+    expect(edit.data.message).toMatch(/^body: must be at most 20000 characters/);
+    expect((await ck.MessagesApi.retrieveMessage(edge.id)).data).toMatchObject({ body: 'y'.repeat(20_000) });
+    // Only the two accepted messages were stored: a chat event each, none for the refused ones (nor an update).
+    const since = () => ofChannel(general.id).slice(eventsBefore);
+    await expectEventually(() => expect(since().filter((e) => e.type === 'user.sent.message')).toHaveLength(2));
+    expect(since().filter((e) => e.type === 'message.updated')).toHaveLength(0);
+  });
 });
 
 async function token(server: TestServer, app: TestApplication): Promise<string> {

@@ -57,6 +57,11 @@ describe('real-time gateway protocol edges', () => {
     expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x1')).body).error).toBe('AccessDeniedError');
     c.frame('SEND', { destination: '/application/channels/1.message', receipt: 'x2' }, '{not json');
     expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x2')).body).error).toBe('InvalidRequestError');
+    // Text PostgreSQL cannot store (a NUL, an unpaired surrogate) is named, as over HTTP, before anything else.
+    c.frame('SEND', { destination: '/application/channels/1.message', receipt: 'x2n' }, '{"type":"TEXT","body":"a\\u0000b"}');
+    expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x2n')).body)).toMatchObject({ error: 'InvalidRequestError', message: expect.stringMatching(/^body: must not contain NUL/) });
+    c.frame('SEND', { destination: '/application/channels/1.message', receipt: 'x2s' }, '{"type":"TEXT","body":"ok","properties":{"k":"\\udc00"}}');
+    expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x2s')).body).message).toMatch(/^properties\.k: must not contain/);
     c.frame('SEND', { destination: '/application/nothing.here', receipt: 'x3' }, '{}');
     expect(JSON.parse((await c.next((f) => f.headers['receipt-id'] === 'x3')).body).error).toBe('UnsupportedOperationError');
     // rate limit: 5/s with a burst of 10

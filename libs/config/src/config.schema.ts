@@ -28,6 +28,16 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   /** Max JSON body size, e.g. 1mb. */
   CHATFN_MAX_BODY: z.string().default('1mb'),
+  /**
+   * Longest message body a send or an edit may store, in characters (UTF-16 code units). Each message is copied into
+   * its chat events and every recipient's notification, so one long body is stored many times over.
+   */
+  CHATFN_MAX_MESSAGE_LENGTH: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /**
+   * Most `<@user>` / `<#channel>` tags a message may carry. Each resolved tag puts a whole user or channel resource in
+   * the message's `mentions`, which is copied like the body: 500 tags (an 8 KB body) made one message 4 MB of writes.
+   */
+  CHATFN_MAX_MESSAGE_MENTIONS: z.coerce.number().int().min(0).max(10_000).default(100),
   // --- infrastructure switches
   DATABASE_URL: z.string().url().optional(),
   CHATFN_EMBEDDED_PG_PORT: int(54329, 1),

@@ -48,4 +48,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ CHATFN_OUTBOX_LINGER_MS: '5' }).env.CHATFN_OUTBOX_LINGER_MS).toBe(5);
     expect(() => loadConfig({ CHATFN_OUTBOX_LINGER_MS: '5000' })).toThrow(/CHATFN_OUTBOX_LINGER_MS/);
   });
+
+  it('limits message bodies (20,000 characters, 100 mentions by default) within bounds', () => {
+    expect(loadConfig({}).env).toMatchObject({ CHATFN_MAX_MESSAGE_LENGTH: 20_000, CHATFN_MAX_MESSAGE_MENTIONS: 100 });
+    expect(loadConfig({ CHATFN_MAX_MESSAGE_LENGTH: '4000', CHATFN_MAX_MESSAGE_MENTIONS: '0' }).env).toMatchObject({
+      CHATFN_MAX_MESSAGE_LENGTH: 4000,
+      CHATFN_MAX_MESSAGE_MENTIONS: 0,
+    });
+    expect(() => loadConfig({ CHATFN_MAX_MESSAGE_LENGTH: '0' })).toThrow(/CHATFN_MAX_MESSAGE_LENGTH/);
+    expect(() => loadConfig({ CHATFN_MAX_MESSAGE_MENTIONS: 'many' })).toThrow(/CHATFN_MAX_MESSAGE_MENTIONS/);
+  });
 });

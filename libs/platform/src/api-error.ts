@@ -119,9 +119,25 @@ export function toApiException(exception: unknown): ApiException {
     }
     return new ApiException(bpStatus, STATUS_ERRORS[bpStatus] ?? 'InvalidRequestError', bp.message ?? 'Bad request');
   }
+  const data = postgresDataException(exception);
+  if (data) return ApiException.badRequest(`Invalid value: ${data}`);
   return new ApiException(
     HttpStatus.INTERNAL_SERVER_ERROR,
     'InternalServerError',
     'An unexpected error occurred',
   );
+}
+
+/**
+ * The message of a PostgreSQL "data exception" (SQLSTATE class 22: a value out of range, not valid for its type, not
+ * encodable) raised by a query, directly from `pg` or wrapped by TypeORM; undefined for anything else. Such an error
+ * means a request value got past validation to the database: still the client's to fix (400), not a server fault.
+ */
+function postgresDataException(exception: unknown): string | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const e = exception as { code?: unknown; severity?: unknown; driverError?: { code?: unknown; message?: unknown }; message?: unknown };
+  const fromDriver = e.driverError && typeof e.driverError.code === 'string' ? e.driverError : undefined;
+  const code = fromDriver?.code ?? (typeof e.severity === 'string' ? e.code : undefined);
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return undefined;
+  return String(fromDriver?.message ?? e.message);
 }

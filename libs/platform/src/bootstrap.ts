@@ -8,6 +8,7 @@ import { ChatfnConfig, ConfigError, loadConfig } from '@chatfn/config';
 import { EVENT_STORE_MIGRATIONS, runMigrations } from '@chatfn/event-store';
 import { createMessageBus, MessageBus } from '@chatfn/messaging';
 import { ApiErrorFilter } from './api-error';
+import { rejectUnstorableText } from './storable-text.middleware';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { PlatformModule } from './platform.module';
 import { InstallationSecrets, resolveSecrets } from './secrets';
@@ -95,6 +96,7 @@ export async function startService(def: ServiceDefinition, config: ChatfnConfig 
   const limit = config.env.CHATFN_MAX_BODY;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json', 'application/merge-patch+json', 'application/json+merge-patch'] }));
   app.use(express.urlencoded({ limit, extended: false }));
+  app.use(rejectUnstorableText);
   app.useGlobalFilters(new ApiErrorFilter());
   app.disable('x-powered-by');
   // No ETag on API responses: express hashes every JSON body for it (a SHA-1 per request) and no client of the

@@ -8,3 +8,4 @@ export * from './secrets';
 export * from './token.service';
 export * from './validation';
 export * from './postgres-connection';
+export * from './storable-text.middleware';

@@ -19,7 +19,8 @@ export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, wh
 /** Page paging parameters shared by HAL list endpoints (`page`, `size`, `sort`). */
 export const PageQuerySchema = z
   .object({
-    page: z.coerce.number().int().min(0).default(0),
+    // Bounded so that page × size stays an exact integer and a valid OFFSET (`page=1e99` is an integer too).
+    page: z.coerce.number().int().min(0).max(10_000_000).default(0),
     size: z.coerce.number().int().min(1).max(1000).default(25),
     sort: z.union([z.string(), z.array(z.string())]).optional(),
   })

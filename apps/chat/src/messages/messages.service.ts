@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { ChatfnConfig } from '@chatfn/config';
 import { ApiException } from '@chatfn/platform';
 import { ChannelsService } from '../channels/channels.service';
 import { UserRef } from '../channels/channels.schema';
@@ -43,6 +44,7 @@ export class MessagesService {
     private readonly channels: ChannelsService,
     private readonly recorder: ChatEventRecorder,
     private readonly writer: MessageWriter,
+    private readonly config: ChatfnConfig,
     @Optional() @Inject(SEND_MESSAGE_HOOK) private readonly hook?: SendMessageHook,
   ) {}
 
@@ -56,6 +58,7 @@ export class MessagesService {
     if (sender && !sender.isMember && channel.type !== 'PUBLIC') {
       throw ApiException.forbidden(`User ${sender.user.name} is not a member of channel ${channelId}`);
     }
+    if (input.body !== undefined) this.checkBody(input.body);
     let body = input.body;
     let properties = input.properties ?? {};
     if (sender && this.hook?.applies(applicationId)) {
@@ -122,8 +125,24 @@ export class MessagesService {
     return { channel, sender };
   }
 
-  /** Resolves `<@user>` / `<#channel>` tags of a body (one query, only when the body has tags). */
+  /** A 400 naming `body` for a body longer than `CHATFN_MAX_MESSAGE_LENGTH` or with more tags than allowed. */
+  private checkBody(body: string): void {
+    const { CHATFN_MAX_MESSAGE_LENGTH: maxLength, CHATFN_MAX_MESSAGE_MENTIONS: maxMentions } = this.config.env;
+    let problem: string | undefined;
+    if (body.length > maxLength) problem = `must be at most ${maxLength} characters (has ${body.length})`;
+    else if (body.includes('<')) {
+      const tags = parseMentions(body).length;
+      if (tags > maxMentions) problem = `must have at most ${maxMentions} mentions (<@user>, <#channel>; has ${tags})`;
+    }
+    if (problem) throw ApiException.badRequest(`body: ${problem}`, { errors: [{ field: 'body', message: problem }] });
+  }
+
+  /**
+   * Resolves `<@user>` / `<#channel>` tags of a body (one query, only when the body has tags), after checking the
+   * body's limits: this is the body that will be stored (a send_message hook may have changed it).
+   */
   private async mentions(applicationId: number, body: string): Promise<{ list: Json[]; userIds: number[]; channel?: ChannelRes }> {
+    this.checkBody(body);
     const tokens = parseMentions(body);
     if (tokens.length === 0) return { list: [], userIds: [] };
     const users = tokens.filter((t) => t.type === 'USER').map((t) => t.name);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnstorable } from '@chatfn/platform';
 import { StompXError } from '../stomp/stomp-connection';
 
 const props = z.record(z.unknown());
@@ -35,6 +36,11 @@ export const UpdateCurrentUserActionSchema = z
 
 /** Parses an action body; a failure becomes an `InvalidRequestError` naming the field. */
 export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
+  // As over HTTP (`rejectUnstorableText`): text PostgreSQL cannot store is the client's error, named here.
+  const unstorableAt = findUnstorable(body);
+  if (unstorableAt !== undefined) {
+    throw new StompXError('InvalidRequestError', `${unstorableAt}: must not contain NUL characters or unpaired UTF-16 surrogates`);
+  }
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
