@@ -275,7 +275,7 @@ describe('UsersApi', () => {
 
   it('refuses text PostgreSQL cannot store and out-of-range pages with a 400 naming where (found by fuzzing: were 500s)', async () => {
     const t = await token(appA);
-    const alice = (await kitty.UsersApi.listUsers(0, 1, undefined, 'alice')).data._embedded!.users[0];
+    const alice = (await kitty.UsersApi.listUsers(0, 1, undefined, 'alice')).data._embedded!.users![0];
     const cases: [string, string, string | undefined, RegExp][] = [
       // NUL in a JSON string (jsonb and text refuse it), in a key, nested, and an unpaired surrogate.
       ['PATCH', `/v1/users/${alice.id}`, '{"display_name": "a\\u0000b"}', /display_name/],
