@@ -16,7 +16,6 @@ export function runnerScriptPath(): string {
   const dir = join(tmpdir(), `chatfn-runner-${hash}`);
   const out = join(dir, 'runner.js');
   if (existsSync(out)) return out;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
   const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

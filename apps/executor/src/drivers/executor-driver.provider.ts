@@ -9,7 +9,6 @@ export const EXECUTOR_DRIVER_PROVIDER: Provider = {
   inject: [ChatfnConfig],
   useFactory: (config: ChatfnConfig): ExecutorDriver => {
     if (config.env.EXECUTOR_DRIVER === 'docker') {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { DockerExecutorDriver } = require('./docker-executor.driver') as typeof import('./docker-executor.driver');
       return new DockerExecutorDriver(config);
     }

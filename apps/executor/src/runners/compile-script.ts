@@ -13,7 +13,6 @@ export function compileScript(source: string): string {
   if (hit !== undefined) return hit;
   let out = source;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ts = require('typescript') as typeof import('typescript');
     out = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
