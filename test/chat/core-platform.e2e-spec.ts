@@ -470,6 +470,12 @@ describe('ImportsApi and JobsApi', () => {
     expect(f.body.message).toMatch(/file/);
     const g = await failure(kitty.ImportsApi.importUsers(new File(['nope'], 'x.json')));
     expect(g.status).toBe(400);
+    // Text PostgreSQL cannot store, in any item, is named (item and field) and no job is made (was a 500).
+    const jobsBefore = (await kitty.JobsApi.listJobs()).data.page?.total_elements;
+    const nul = await failure(kitty.ImportsApi.importUsers(new File(['[{"name": "fine", "display_name": "F"}, {"name": "n", "display_name": "a\\u0000"}]'], 'x.json')));
+    expect(nul.status).toBe(400);
+    expect(nul.body.message).toBe('file: item 1 display_name: must not contain NUL characters or unpaired UTF-16 surrogates');
+    expect((await kitty.JobsApi.listJobs()).data.page?.total_elements).toBe(jobsBefore);
   });
 });
 

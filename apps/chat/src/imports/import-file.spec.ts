@@ -25,6 +25,8 @@ describe('parseImportFile', () => {
     ['[{"a":1}, 7]', /file: item 1 must be a JSON object, got number/],
     ['[null]', /file: item 0 must be a JSON object, got null/],
     ['[{}, {}, [1]]', /file: item 2 must be a JSON object, got an array/],
+    ['[{"name": "ok"}, {"name": "a\\u0000b"}]', /file: item 1 name: must not contain NUL characters/],
+    ['[{"properties": {"k": ["\\ud800"]}}]', /file: item 0 properties\.k\.0: must not contain/],
   ])('answers 400 for %p', (text, message) => {
     const e = rejection(text);
     expect(e.status).toBe(400);
