@@ -127,6 +127,24 @@ describe('real-time gateway (@chatkitty/core 2.106.2 over STOMP)', () => {
     await waitFor(() => aliceEvents.length > 0, { what: 'alice receiving the custom event' });
     expect(aliceEvents[0]).toMatchObject({ type: 'wave', properties: { hand: 'right' } });
 
+    // --- alice sends three more; bob sees the channel unread, reads the whole channel, and it is read everywhere
+    const more: Json[] = [];
+    for (const body of ['one', 'two', 'three']) more.push(((await a.sendMessage({ channel, body } as never)) as unknown as { message: Json }).message);
+    const bobId = (await ck.UsersApi.listUsers(0, 1, undefined, 'bob')).data._embedded!.users![0].id;
+    expect(((await b.checkChannelUnread({ channel } as never)) as unknown as { unread: boolean }).unread).toBe(true);
+    expect(((await b.countUnreadMessages({ channel } as never)) as unknown as { count: number }).count).toBe(3);
+    expect((await ck.UsersApi.countUserUnreadMessages(bobId)).data.count).toBe(3);
+    const readAll = (await b.readChannel({ channel } as never)) as unknown as { succeeded: boolean };
+    expect(readAll.succeeded).toBe(true);
+    expect(((await b.checkChannelUnread({ channel } as never)) as unknown as { unread: boolean }).unread).toBe(false);
+    expect((await ck.UsersApi.countUserUnreadMessages(bobId)).data.count).toBe(0);
+    for (const m of more) {
+      const receipts = (await ck.MessagesApi.listMessageReadReceipts(m.id as number)).data as unknown as { _embedded?: { receipts: Json[] } };
+      expect((receipts._embedded?.receipts ?? []).map((r) => (r.user as Json).name)).toContain('bob');
+    }
+    const lastRead = (await b.retrieveLastReadMessage({ channel, username: 'bob' } as never)) as unknown as { message?: Json };
+    expect(lastRead.message?.id).toBe(more[2].id);
+
     // --- bob leaves the chat (still online): alice's next message notifies bob live and carol (offline) through the trigger
     bSession.session.end();
     await waitFor(async () => {
