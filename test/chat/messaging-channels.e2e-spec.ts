@@ -194,6 +194,38 @@ describe('messaging: channels (SDK conformance)', () => {
     });
   });
 
+  it('changes racing the deletion of their channel end in 200 or 404, never a deadlock (found by a race test: were 500s)', async () => {
+    const status = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return 200;
+      } catch (e: any) {
+        if (!e?.response) throw e;
+        return e.response.status as number;
+      }
+    };
+    const names = Object.keys(users);
+    for (let round = 0; round < 3; round++) {
+      const doomed = (await ck.ChannelsApi.createChannel({ type: 'PUBLIC', name: `race-${round}` } as any)).data;
+      const messages: { id: number }[] = [];
+      for (let i = 0; i < 4; i++) messages.push((await ck.ChannelsApi.sendChannelMessage(doomed.id, { type: 'TEXT', body: `m${i}` } as any)).data);
+      const changes = Array.from({ length: 24 }, (_, i) => {
+        switch (i % 6) {
+          case 0: return status(ck.ChannelsApi.updateChannel(doomed.id, { display_name: `x${i}` } as any));
+          case 1: return status(ck.ChannelsApi.addChannelMember(doomed.id, { username: names[i % names.length] } as any));
+          case 2: return status(ck.ChannelsApi.addChannelModerator(doomed.id, { username: names[(i + 1) % names.length] } as any));
+          case 3: return status(ck.MessagesApi.updateMessage(messages[i % 4].id, { body: `e${i}` }));
+          case 4: return status(ck.MessagesApi.deleteMessage(messages[i % 4].id));
+          default: return status(ck.ChannelsApi.sendChannelEvent(doomed.id, { type: 'race', properties: {} } as any));
+        }
+      });
+      const deleted = status(ck.ChannelsApi.deleteChannel(doomed.id));
+      const statuses = await Promise.all([...changes, deleted]);
+      expect(statuses.filter((s) => s !== 200 && s !== 404)).toEqual([]);
+      expect(await deleted).toBe(200);
+    }
+  });
+
   it('answers 400 naming the field for bad input and 404 for unknown or other-application ids; failures emit no event', async () => {
     const before = ofApp().length;
     let e = await apiError(ck.ChannelsApi.createChannel({} as any));

@@ -320,6 +320,32 @@ describe('messaging: messages (SDK conformance)', () => {
     expect((await apiError(ck.MessagesApi.retrieveMessage(987_654_321))).data).toMatchObject({ error: 'ResourceNotFoundError' });
   });
 
+  it('a send racing the deletion of its channel or parent message is a 404, never a 500 (found by a race test: were 500s)', async () => {
+    const status = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return 201;
+      } catch (e: any) {
+        if (!e?.response) throw e;
+        expect(e.response.data).toMatchObject({ error: expect.any(String), message: expect.any(String) });
+        return e.response.status as number;
+      }
+    };
+    for (let round = 0; round < 3; round++) {
+      const doomed = (await ck.ChannelsApi.createChannel({ type: 'PUBLIC', name: `doomed-${round}`, members: [{ username: 'jane' }, { username: 'john' }] } as any)).data;
+      const parent = (await ck.ChannelsApi.sendChannelMessage(general.id, { type: 'TEXT', body: `parent ${round}`, user: { username: 'jane' } } as any)).data;
+      const sends = Array.from({ length: 24 }, (_, i) =>
+        i % 2
+          ? status(ck.ChannelsApi.sendChannelMessage(doomed.id, { type: 'TEXT', body: `x${i}`, user: { username: 'jane' } } as any))
+          : status(ck.ThreadsApi.sendThreadMessage(parent.id, { type: 'TEXT', body: `r${i}`, user: { username: 'john' } } as any)),
+      );
+      await new Promise((r) => setTimeout(r, 5 * round));
+      await Promise.all([ck.ChannelsApi.deleteChannel(doomed.id), ck.MessagesApi.deleteMessage(parent.id)]);
+      const statuses = await Promise.all(sends);
+      expect(statuses.filter((s) => s !== 201 && s !== 404)).toEqual([]);
+    }
+  });
+
   it('limits a body to CHATFN_MAX_MESSAGE_LENGTH characters and CHATFN_MAX_MESSAGE_MENTIONS tags: 400 naming body, nothing stored', async () => {
     const eventsBefore = ofChannel(general.id).length;
     const tags = (n: number) => '<@john>'.repeat(n);

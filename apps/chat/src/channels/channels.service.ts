@@ -47,6 +47,17 @@ export class ChannelsService {
     return channelRes(await this.row(applicationId, id, db));
   }
 
+  /**
+   * Locks the channel row first thing in a transaction that will append to the channel's event stream, so that every
+   * such transaction takes the row before the stream: `FOR UPDATE` to delete it, `FOR KEY SHARE` for changes below it.
+   * In the other order a delete racing an update deadlocked (each held what the other wanted next: the row, and the
+   * stream's next version). 404 for an unknown channel.
+   */
+  async lock(tx: Db, applicationId: number, id: number, mode: 'UPDATE' | 'KEY SHARE'): Promise<void> {
+    const rows: unknown[] = await tx.query(`SELECT 1 FROM channels WHERE id = $1 AND application_id = $2 FOR ${mode}`, [id, applicationId]);
+    if (rows.length === 0) throw ApiException.notFound('Channel', id);
+  }
+
   async list(applicationId: number, f: ChannelListFilter, paging: Paging): Promise<{ items: ChannelRes[]; total: number }> {
     const where = ['c.application_id = $1'];
     const args: unknown[] = [applicationId];
@@ -204,6 +215,7 @@ export class ChannelsService {
     depth: number,
   ): Promise<ChannelRes> {
     return this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'KEY SHARE');
       const current = await this.row(applicationId, id, tx);
       if (patch.display_name !== undefined && current.type === 'DIRECT') {
         throw ApiException.badRequest('display_name: a DIRECT channel has no display name', {
@@ -223,6 +235,7 @@ export class ChannelsService {
 
   async delete(applicationId: number, id: number, depth: number): Promise<void> {
     await this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'UPDATE');
       const channel = await this.get(applicationId, id, tx);
       await this.record(tx, applicationId, 'channel.deleted', channel, { channel }, depth);
       await tx.query(`DELETE FROM channels WHERE id = $1 AND application_id = $2`, [id, applicationId]);
@@ -231,6 +244,7 @@ export class ChannelsService {
 
   async addMember(applicationId: number, id: number, ref: UserRef, depth: number): Promise<ChannelRes> {
     return this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'KEY SHARE');
       const current = await this.row(applicationId, id, tx);
       if (current.type === 'DIRECT') {
         throw ApiException.badRequest('The members of a DIRECT channel are fixed: create another direct channel instead');
@@ -251,6 +265,7 @@ export class ChannelsService {
 
   async removeMember(applicationId: number, id: number, userId: number, depth: number): Promise<ChannelRes> {
     return this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'KEY SHARE');
       const current = await this.row(applicationId, id, tx);
       if (current.type === 'DIRECT') throw ApiException.badRequest('The members of a DIRECT channel are fixed');
       const [user] = await this.users(applicationId, [{ id: userId }], tx);
@@ -267,6 +282,7 @@ export class ChannelsService {
   /** Makes a member a moderator (a non-member becomes a member first). Returns the user. */
   async addModerator(applicationId: number, id: number, ref: UserRef, depth: number): Promise<UserRes> {
     return this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'KEY SHARE');
       const current = await this.row(applicationId, id, tx);
       if (current.type === 'DIRECT') throw ApiException.badRequest('A DIRECT channel has no moderators');
       const [user] = await this.users(applicationId, [ref], tx);
@@ -287,6 +303,7 @@ export class ChannelsService {
 
   async removeModerator(applicationId: number, id: number, userId: number, depth = 0): Promise<ChannelRes> {
     return this.db.transaction(async (tx) => {
+      await this.lock(tx, applicationId, id, 'KEY SHARE');
       const current = await this.row(applicationId, id, tx);
       const [user] = await this.users(applicationId, [{ id: userId }], tx);
       const changed = affectedRows(

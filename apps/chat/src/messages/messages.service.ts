@@ -95,16 +95,20 @@ export class MessagesService {
       parent_id: parent?.id ?? null,
     });
     if (sender) message.user = sender.user;
-    return this.writer.write({
-      applicationId,
-      channel: { ...channel },
-      message,
-      sender: sender?.user,
-      mentionedUserIds: mentions.userIds,
-      mentionedChannel: mentions.channel,
-      parent,
-      depth,
-    });
+    try {
+      return await this.writer.write({
+        applicationId,
+        channel: { ...channel },
+        message,
+        sender: sender?.user,
+        mentionedUserIds: mentions.userIds,
+        mentionedChannel: mentions.channel,
+        parent,
+        depth,
+      });
+    } catch (e) {
+      throw goneWhileSending(e, channelId, parentId) ?? e;
+    }
   }
 
   /**
@@ -261,6 +265,8 @@ export class MessagesService {
     }
     const mentions = patch.body !== undefined ? await this.mentions(applicationId, patch.body) : undefined;
     return this.db.transaction(async (tx) => {
+      // The channel's row before the message's (and its stream): the order a channel delete takes them in.
+      await this.channels.lock(tx, applicationId, current.channelId, 'KEY SHARE');
       const changed = affectedRows(await tx.query(
         `UPDATE messages SET body = coalesce($3, body), properties = coalesce($4::jsonb, properties),
                 mentions = coalesce($5::jsonb, mentions), last_edited_time = now()
@@ -278,6 +284,7 @@ export class MessagesService {
   async delete(applicationId: number, id: number, depth: number): Promise<MessageRes> {
     return this.db.transaction(async (tx) => {
       const message = await this.get(applicationId, id, tx);
+      await this.channels.lock(tx, applicationId, message.channelId, 'KEY SHARE');
       const channel = await this.channels.get(applicationId, message.channelId, tx);
       await tx.query(
         `WITH gone AS (DELETE FROM messages WHERE id = $1 RETURNING parent_id)
@@ -297,3 +304,14 @@ export class MessagesService {
   }
 }
 
+/**
+ * The 404 for a send whose channel or parent message was deleted after it was looked up (a concurrent delete): the
+ * insert then violates the foreign key to it. Undefined for any other error.
+ */
+export function goneWhileSending(e: unknown, channelId: number, parentId?: number): ApiException | undefined {
+  const d = ((e as { driverError?: unknown })?.driverError ?? e) as { code?: unknown; constraint?: unknown } | undefined;
+  if (d?.code !== '23503') return undefined;
+  if (d.constraint === 'messages_parent_id_fkey' && parentId !== undefined) return ApiException.notFound('Message', parentId);
+  if (d.constraint === 'messages_channel_id_fkey' || d.constraint === 'notifications_channel_id_fkey') return ApiException.notFound('Channel', channelId);
+  return undefined;
+}
