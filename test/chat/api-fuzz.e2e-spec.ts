@@ -58,15 +58,7 @@ describe('Platform API under malformed input (seeded fuzzing)', () => {
   beforeAll(async () => {
     server = await startTestServer();
     app = await server.createApplication('fuzz');
-    const t = await fetch(`${server.url}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials',
-    });
-    auth = { authorization: `Bearer ${((await t.json()) as { access_token: string }).access_token}` };
+    auth = { authorization: `Bearer ${await server.accessToken(app)}` };
   }, 120_000);
 
   afterAll(async () => {

@@ -36,18 +36,6 @@ function expectApiError(body: Record<string, any>, error: string) {
   expect(body).toEqual(expect.objectContaining({ error, message: expect.any(String), timestamp: expect.any(String) }));
 }
 
-async function token(app: TestApplication): Promise<string> {
-  const r = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await r.json()) as { access_token: string }).access_token;
-}
-
 async function raw(method: string, path: string, opts: { token?: string; body?: string; type?: string } = {}) {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -140,7 +128,7 @@ describe('applications and OAuth2', () => {
   it('issues tokens over multipart/form-data (the SDK) and x-www-form-urlencoded', async () => {
     const { data } = await kitty.ApplicationApi.retrieveApplication();
     expect(data.id).toBe(appA.id);
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     expect(t.split('.')).toHaveLength(3);
     const form = new FormData();
     form.append('grant_type', 'client_credentials');
@@ -234,7 +222,7 @@ describe('UsersApi', () => {
   });
 
   it('takes the event depth from X-Chatfn-Event-Depth', async () => {
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     const r = await fetch(`${server.url}/v1/users`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json', 'x-chatfn-event-depth': '3' },
@@ -252,7 +240,7 @@ describe('UsersApi', () => {
     const dup = await failure(kitty.UsersApi.createUser({ name: 'alice', display_name: 'Again', is_guest: false }));
     expect(dup.status).toBe(409);
     expectApiError(dup.body, 'DuplicateResourceError');
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     const cases: [string, RegExp][] = [
       ['{"name": "x", ', /JSON/i],
       [JSON.stringify({ display_name: 'No name', is_guest: false }), /name/],
@@ -274,7 +262,7 @@ describe('UsersApi', () => {
   });
 
   it('refuses text PostgreSQL cannot store and out-of-range pages with a 400 naming where (found by fuzzing: were 500s)', async () => {
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     const alice = (await kitty.UsersApi.listUsers(0, 1, undefined, 'alice')).data._embedded!.users![0];
     const cases: [string, string, string | undefined, RegExp][] = [
       // NUL in a JSON string (jsonb and text refuse it), in a key, nested, and an unpaired surrogate.
@@ -335,7 +323,7 @@ describe('UsersApi', () => {
     expect(data.display_name).toBe('Alice A.');
     expect(data.properties).toEqual({ level: 2, nested: { a: 1 } });
     await waitFor(() => events.find((e) => e.type === 'user.updated' && e.userId === aliceId));
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     const bad = await raw('PATCH', `/v1/users/${aliceId}`, { token: t, type: 'application/json+merge-patch', body: '{"display_name": ' });
     expect(bad.status).toBe(400);
     expectApiError(bad.body, 'InvalidRequestError');
@@ -364,7 +352,7 @@ describe('UsersApi', () => {
       size: 10,
     });
     expect(ext.data.display_picture_url).toBe('https://example.com/a.png');
-    const t = await token(appA);
+    const t = await server.accessToken(appA);
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const form = new FormData();
     form.append('file', new File([png], 'me.png', { type: 'image/png' }));

@@ -247,7 +247,7 @@ describe('messaging: channels (SDK conformance)', () => {
     expect(e.data.message).toMatch(/^type:/);
     const res = await fetch(`${server.url}/v1/channels`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${(await token(server, app))}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${(await server.accessToken(app))}`, 'content-type': 'application/json' },
       body: '{"type": "PUBLIC",',
     });
     expect(res.status).toBe(400);
@@ -267,15 +267,3 @@ describe('messaging: channels (SDK conformance)', () => {
     expect(ofApp().slice(before).map((x) => x.type)).toEqual(['channel.created']);
   });
 });
-
-async function token(server: TestServer, app: TestApplication): Promise<string> {
-  const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}

@@ -119,7 +119,7 @@ describe('messaging: messages (SDK conformance)', () => {
     form.append('properties', JSON.stringify({ via: 'multipart' }));
     const res = await fetch(`${server.url}/v1/channels/${dm.id}/messages`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await token(server, app)}` },
+      headers: { authorization: `Bearer ${await server.accessToken(app)}` },
       body: form,
     });
     expect(res.status).toBe(201);
@@ -154,7 +154,7 @@ describe('messaging: messages (SDK conformance)', () => {
       for (const [k, v] of Object.entries(extra)) f.append(k, v);
       return f;
     };
-    const auth = { authorization: `Bearer ${await token(server, app)}` };
+    const auth = { authorization: `Bearer ${await server.accessToken(app)}` };
     const post = (path: string, body: FormData, headers: Record<string, string> = auth) =>
       fetch(`${server.url}/v1/${path}`, { method: 'POST', headers, body });
 
@@ -376,15 +376,3 @@ describe('messaging: messages (SDK conformance)', () => {
     expect(since().filter((e) => e.type === 'message.updated')).toHaveLength(0);
   });
 });
-
-async function token(server: TestServer, app: TestApplication): Promise<string> {
-  const res = await fetch(`${server.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}

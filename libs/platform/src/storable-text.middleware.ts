@@ -13,20 +13,27 @@ export function unstorable(s: string): boolean {
 }
 
 /** The path (`a.b.0.c`) of the first unstorable string or object key in `value`, or undefined. */
-export function findUnstorable(value: unknown, path: string[] = [], depth = 0): string | undefined {
-  if (typeof value === 'string') return unstorable(value) ? path.join('.') || 'value' : undefined;
+export function findUnstorable(value: unknown): string | undefined {
+  const path = unstorablePath(value, 0);
+  return path === undefined ? undefined : path.join('.') || 'value';
+}
+
+/** The segments to the first unstorable string or key, built on the way out: nothing is allocated for clean input. */
+function unstorablePath(value: unknown, depth: number): string[] | undefined {
+  if (typeof value === 'string') return unstorable(value) ? [] : undefined;
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorable(value[i], [...path, String(i)], depth + 1);
-      if (found !== undefined) return found;
+      const found = unstorablePath(value[i], depth + 1);
+      if (found !== undefined) return [String(i), ...found];
     }
     return undefined;
   }
-  for (const [k, v] of Object.entries(value)) {
-    if (unstorable(k)) return [...path, k.replace(/[^\x20-\x7e]/g, '?')].join('.');
-    const found = findUnstorable(v, [...path, k], depth + 1);
-    if (found !== undefined) return found;
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+    if (unstorable(k)) return [k.replace(/[^\x20-\x7e]/g, '?')];
+    const found = unstorablePath((value as Record<string, unknown>)[k], depth + 1);
+    if (found !== undefined) return [k, ...found];
   }
   return undefined;
 }

@@ -21,6 +21,8 @@ export interface TestServer extends RunningService {
   createApplication(name?: string): Promise<TestApplication>;
   /** SDK configuration for an application: `new ChatKitty(server.sdkConfig(app))`. */
   sdkConfig(app: TestApplication): { clientId: string; clientSecret: string; basePath: string; authorizationBasePath: string };
+  /** An access token for the application (client credentials at `/oauth/token`), for raw HTTP requests. */
+  accessToken(app: TestApplication): Promise<string>;
 }
 
 export interface TestServerOptions {
@@ -96,5 +98,17 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       basePath: `${url}/v1`,
       authorizationBasePath: `${url}/oauth/token`,
     }),
+    accessToken: async (app) => {
+      const res = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+      if (!res.ok) throw new Error(`getting an access token failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
   };
 }

@@ -8,7 +8,7 @@ import { affectedRows, channelRes, ChannelRes, Json, messageRes, MessageRes, use
 import { toWire } from '../channels/wire-format';
 import { ChatEventRecorder } from '../shared/chat-event.recorder';
 import { MessageWriter } from './message-writer';
-import { parseMentions } from './mentions';
+import { MentionToken, parseMentions } from './mentions';
 import { CursorQuery } from './messages.schema';
 import { MessageRejectedError, SendMessageHook } from './send-message.hook';
 
@@ -58,10 +58,11 @@ export class MessagesService {
     if (sender && !sender.isMember && channel.type !== 'PUBLIC') {
       throw ApiException.forbidden(`User ${sender.user.name} is not a member of channel ${channelId}`);
     }
-    if (input.body !== undefined) this.checkBody(input.body);
     let body = input.body;
     let properties = input.properties ?? {};
     if (sender && this.hook?.applies(applicationId)) {
+      // Refused before the function runs; the body it returns is checked again with its mentions below.
+      if (input.body !== undefined) this.checkBody(input.body);
       try {
         const verdict = await this.hook.check(
           applicationId,
@@ -129,16 +130,21 @@ export class MessagesService {
     return { channel, sender };
   }
 
-  /** A 400 naming `body` for a body longer than `CHATFN_MAX_MESSAGE_LENGTH` or with more tags than allowed. */
-  private checkBody(body: string): void {
+  /**
+   * The body's mention tags; a 400 naming `body` for a body longer than `CHATFN_MAX_MESSAGE_LENGTH` or with more tags
+   * than `CHATFN_MAX_MESSAGE_MENTIONS`.
+   */
+  private checkBody(body: string): MentionToken[] {
     const { CHATFN_MAX_MESSAGE_LENGTH: maxLength, CHATFN_MAX_MESSAGE_MENTIONS: maxMentions } = this.config.env;
     let problem: string | undefined;
+    let tokens: MentionToken[] = [];
     if (body.length > maxLength) problem = `must be at most ${maxLength} characters (has ${body.length})`;
-    else if (body.includes('<')) {
-      const tags = parseMentions(body).length;
-      if (tags > maxMentions) problem = `must have at most ${maxMentions} mentions (<@user>, <#channel>; has ${tags})`;
+    else {
+      tokens = parseMentions(body);
+      if (tokens.length > maxMentions) problem = `must have at most ${maxMentions} mentions (<@user>, <#channel>; has ${tokens.length})`;
     }
     if (problem) throw ApiException.badRequest(`body: ${problem}`, { errors: [{ field: 'body', message: problem }] });
+    return tokens;
   }
 
   /**
@@ -146,8 +152,7 @@ export class MessagesService {
    * body's limits: this is the body that will be stored (a send_message hook may have changed it).
    */
   private async mentions(applicationId: number, body: string): Promise<{ list: Json[]; userIds: number[]; channel?: ChannelRes }> {
-    this.checkBody(body);
-    const tokens = parseMentions(body);
+    const tokens = this.checkBody(body);
     if (tokens.length === 0) return { list: [], userIds: [] };
     const users = tokens.filter((t) => t.type === 'USER').map((t) => t.name);
     const channels = tokens.filter((t) => t.type === 'CHANNEL').map((t) => t.name);
@@ -308,7 +313,7 @@ export class MessagesService {
  * The 404 for a send whose channel or parent message was deleted after it was looked up (a concurrent delete): the
  * insert then violates the foreign key to it. Undefined for any other error.
  */
-export function goneWhileSending(e: unknown, channelId: number, parentId?: number): ApiException | undefined {
+function goneWhileSending(e: unknown, channelId: number, parentId?: number): ApiException | undefined {
   const d = ((e as { driverError?: unknown })?.driverError ?? e) as { code?: unknown; constraint?: unknown } | undefined;
   if (d?.code !== '23503') return undefined;
   if (d.constraint === 'messages_parent_id_fkey' && parentId !== undefined) return ApiException.notFound('Message', parentId);
